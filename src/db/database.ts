@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import lockfile from 'proper-lockfile';
+
+import * as initial from './migrations/0001_initial.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  /** `pglite` for the embedded database, `postgres` for a server. */
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export class DataFolderLockedError extends Error {
+  override name = 'DataFolderLockedError';
+}
+
+// OIDs of the PostgreSQL types whose default JavaScript parsing loses
+// information: int8 and numeric overflow a JS number, and `date` would become
+// a Date at local midnight of the process's zone.
+const INT8 = 20;
+const NUMERIC = 1700;
+const DATE = 1082;
+const keepText = (value: string) => value;
+
+pg.types.setTypeParser(INT8, keepText);
+pg.types.setTypeParser(NUMERIC, keepText);
+pg.types.setTypeParser(DATE, keepText);
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  /** PGlite data folder; `memory://` keeps the database in memory (tests). */
+  dataDir?: string;
+  /** Maximum pooled connections to PostgreSQL. */
+  poolSize?: number;
+}
+
+/** Opens PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir`, holding a lock on the folder. */
+export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+
+  const dataDir = options.dataDir ?? './data';
+  const inMemory = dataDir.startsWith('memory://');
+  let unlock: (() => Promise<void>) | undefined;
+
+  if (!inMemory) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      unlock = await lockfile.lock(dataDir, {
+        lockfilePath: path.join(dataDir, '.cloud-platform.lock'),
+        stale: 30_000,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+        throw new DataFolderLockedError(
+          `data folder ${dataDir} is in use by another cloud-platform process; stop that process, ` +
+            `or use \`cloud-platform task run\` to reach it through its API`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  try {
+    const database = await PGlite.create(inMemory ? dataDir : path.join(dataDir, 'pgdata'), {
+      parsers: {
+        [pgliteTypes.INT8]: keepText,
+        [pgliteTypes.NUMERIC]: keepText,
+        [pgliteTypes.DATE]: keepText,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(database) });
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        await database.close();
+        await unlock?.();
+      },
+    };
+  } catch (error) {
+    await unlock?.();
+    throw error;
+  }
+}
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db) {
+      for (const statement of initial.statements) await sql.raw(statement).execute(db);
+    },
+  },
+};
+
+class InCodeMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+/** Applies every pending migration in one transaction; returns the names applied. */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? [])
+    .filter((result) => result.status === 'Success')
+    .map((result) => result.migrationName);
+}

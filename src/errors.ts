@@ -1,0 +1,18 @@
+import type { MessageCode, MessageParameters } from './i18n/messages.js';
+
+/**
+ * An error a user can fix: bad input, an unknown code, a conflict. `code` is
+ * stable (API clients match on it) and selects the zh-CN or English message.
+ */
+export class DomainError extends Error {
+  override name = 'DomainError';
+
+  constructor(
+    readonly code: MessageCode,
+    readonly parameters: MessageParameters = {},
+    /** Field of the request that holds the bad value, when there is one. */
+    readonly field?: string,
+  ) {
+    super(`${code} ${JSON.stringify(parameters)}`);
+  }
+}
