@@ -16,3 +16,8 @@ export class DomainError extends Error {
     super(`${code} ${JSON.stringify(parameters)}`);
   }
 }
+
+/** Whether `error` is PostgreSQL's unique_violation (SQLSTATE 23505), from pg or PGlite. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import { BillingDayRepository } from '../db/repositories/billing-day.repository.js';
 import { PriceVersionRepository } from '../db/repositories/price-version.repository.js';
 import type { PriceVersion } from '../db/schema.js';
+import { DomainError } from '../errors.js';
 import { addDays, dayOf, dayStart, daysBetween } from './days.js';
 import { BILLED_HOURS } from './pricing.js';
 
@@ -30,10 +31,6 @@ import { BILLED_HOURS } from './pricing.js';
  *     ON CONFLICT DO NOTHING make any repeated, concurrent or resumed run add
  *     only the records still missing.
  */
-
-export class BillingError extends Error {
-  override name = 'BillingError';
-}
 
 export interface BillingOptions {
   /** IANA zone of the billing day. */
@@ -203,9 +200,7 @@ export async function findDaysToBill(
 async function requirePriceVersion(db: Db, day: string): Promise<PriceVersion> {
   const price = await new PriceVersionRepository(db).getInForceOn(day);
   if (!price) {
-    throw new BillingError(
-      `no price version is in force on ${day}; add one with an effective_from on or before it`,
-    );
+    throw new DomainError('no_price_version', { date: day });
   }
   return price;
 }

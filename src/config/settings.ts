@@ -83,7 +83,13 @@ const rawSchema = z.object({
     }),
   BILLING_CATCH_UP_DAYS: integerSetting('BILLING_CATCH_UP_DAYS', 1, 3660).default(31),
   BILLING_CHUNK_SIZE: integerSetting('BILLING_CHUNK_SIZE', 1, 1_000_000).default(50_000),
-  INVENTORY_FILE: z.string().min(1).optional(),
+  INVENTORY_FILE: z
+    .string()
+    .refine((file) => /\.(json|ya?ml)$/i.test(file), {
+      error: (issue) =>
+        `INVENTORY_FILE=${JSON.stringify(issue.input)} must end in .json, .yaml or .yml, which selects its format`,
+    })
+    .optional(),
   INVENTORY_FILE_PROVIDER: z
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'INVENTORY_FILE_PROVIDER must be lower-case letters, digits, - or _')

@@ -21,6 +21,13 @@ export interface DatabaseHandle {
 
 export class DataFolderLockedError extends Error {
   override name = 'DataFolderLockedError';
+
+  constructor(readonly dataDir: string) {
+    super(
+      `data folder ${dataDir} is in use by another cloud-platform process; stop that process, ` +
+        'or run tasks through its API',
+    );
+  }
 }
 
 // OIDs of the PostgreSQL types whose default JavaScript parsing loses
@@ -64,10 +71,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-        throw new DataFolderLockedError(
-          `data folder ${dataDir} is in use by another cloud-platform process; stop that process, ` +
-            `or use \`cloud-platform task run\` to reach it through its API`,
-        );
+        throw new DataFolderLockedError(dataDir);
       }
       throw error;
     }

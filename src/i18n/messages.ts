@@ -5,7 +5,7 @@
 
 export type Locale = 'zh-CN' | 'en';
 
-export type MessageParameters = Record<string, string | number | null | undefined>;
+export type MessageParameters = Record<string, unknown>;
 
 const catalog = {
   invalid_date: {
@@ -92,6 +92,51 @@ const catalog = {
     'zh-CN': '虚拟机外部 ID "{value}" 无效：不能为空，且不超过 255 个字符',
     en: 'invalid external id "{value}": it must not be empty and must have at most 255 characters',
   },
+  inventory_record_not_object: {
+    'zh-CN': '记录无效：每条记录应为包含 external_id、name、cpu 等字段的对象',
+    en: 'invalid record: each record must be an object with external_id, name, cpu and the other fields',
+  },
+  inventory_field_missing: {
+    'zh-CN': '缺少必填字段 {field}',
+    en: 'missing required field {field}',
+  },
+  inventory_field_not_text: {
+    'zh-CN': '{field} 的值 {value} 不是字符串；在 YAML 中请给纯数字的值加引号，例如 "0012"',
+    en: '{field} {value} is not a string; quote numeric values in YAML, e.g. "0012"',
+  },
+  invalid_power_status: {
+    'zh-CN': '电源状态 "{value}" 无效：应为 running、stopped、suspended、error、deleted 或 unknown',
+    en: 'invalid power_status "{value}": use running, stopped, suspended, error, deleted or unknown',
+  },
+  duplicate_external_id: {
+    'zh-CN': '外部 ID "{external_id}" 在本次同步中重复出现：已采用第 {first} 条记录，本条被拒绝',
+    en: 'external id "{external_id}" appears more than once in this sync: record {first} was used and this one is rejected',
+  },
+  inventory_system_decommissioned: {
+    'zh-CN': '信息系统 "{code}" 已于 {at} 下线，不能再分配虚拟机；请改为在用的信息系统，或留空 system_code',
+    en: 'information system "{code}" was decommissioned at {at} and cannot take VMs; use an active system or leave system_code empty',
+  },
+  inventory_file_extension: {
+    'zh-CN': '资源清单文件 {file} 的扩展名无效：应为 .json、.yaml 或 .yml',
+    en: 'invalid inventory file name {file}: it must end in .json, .yaml or .yml',
+  },
+  inventory_file_unreadable: {
+    'zh-CN': '无法读取资源清单文件 {file}：{error}',
+    en: 'cannot read inventory file {file}: {error}',
+  },
+  inventory_file_invalid: {
+    'zh-CN': '资源清单文件 {file} 不是有效的 {format}：{error}',
+    en: 'inventory file {file} is not valid {format}: {error}',
+  },
+  inventory_file_shape: {
+    'zh-CN': '资源清单文件 {file} 的内容无效：应为记录列表，或包含 vms 列表的对象；空清单请写 vms: []',
+    en: 'invalid content in inventory file {file}: use a list of records or an object with a vms list; write vms: [] for an empty inventory',
+  },
+  inventory_provider_conflict: {
+    'zh-CN':
+      '资源清单数据源 {source} 的 provider "{provider}" 已被 {other} 使用；请为每个数据源配置不同的 provider',
+    en: 'provider "{provider}" of inventory source {source} is already used by {other}; give each source its own provider',
+  },
   price_version_exists: {
     'zh-CN': '生效日期为 {date} 的定价版本已存在',
     en: 'a price version effective from {date} already exists',
@@ -112,9 +157,108 @@ const catalog = {
     'zh-CN': '{date} 没有生效的定价版本；请添加生效日期不晚于该日的定价版本',
     en: 'no price version is in force on {date}; add one with an effective_from on or before it',
   },
+  day_not_finished: {
+    'zh-CN': '{date} 尚未结束（计费时区 {timezone}），只能对已结束的日期计费',
+    en: '{date} has not ended yet in the billing time zone {timezone}; only finished days can be billed',
+  },
+  conflicting_options: {
+    'zh-CN': '参数冲突：{options} 不能同时使用',
+    en: 'conflicting options: {options} cannot be used together',
+  },
+  missing_option: {
+    'zh-CN': '缺少参数：{options}',
+    en: 'missing option: {options}',
+  },
   invalid_option: {
     'zh-CN': '参数 {option} 的值 "{value}" 无效：{hint}',
     en: 'invalid value "{value}" for {option}: {hint}',
+  },
+  price_version_not_future: {
+    'zh-CN': '定价版本生效日期 {date} 无效：应晚于今天（{today}），已计费的日期不随新价格改变',
+    en: 'invalid effective_from {date}: a new price version must start after today ({today}), so billed days keep their prices',
+  },
+  data_folder_locked: {
+    'zh-CN': '数据目录 {dir} 正被另一个 cloud-platform 进程使用；请先停止该进程，或通过其 API 执行任务',
+    en: 'data folder {dir} is in use by another cloud-platform process; stop that process, or run tasks through its API',
+  },
+  demo_database_not_empty: {
+    'zh-CN':
+      '数据库中已有数据（{tenants} 个租户、{systems} 个信息系统、{vms} 台虚拟机），演示数据只能载入空数据库；请使用新的数据目录或数据库',
+    en: 'the database already contains data ({tenants} tenants, {systems} information systems, {vms} VMs); demo data loads only into an empty database: use a new data folder or database',
+  },
+  invalid_history_days: {
+    'zh-CN': '历史天数 "{value}" 无效：应为 {min} 到 {max} 之间的整数',
+    en: 'invalid history days "{value}": use a whole number of days from {min} to {max}',
+  },
+  invalid_seed: {
+    'zh-CN': '随机种子 "{value}" 无效：应为 0 到 {max} 之间的整数',
+    en: 'invalid seed "{value}": use a whole number from 0 to {max}',
+  },
+  cli_tenant_added: {
+    'zh-CN': '已添加租户 {code}（{name}），折扣率 {discount_rate}',
+    en: 'added tenant {code} ({name}), discount rate {discount_rate}',
+  },
+  cli_discount_changed: {
+    'zh-CN': '租户 {code} 的折扣率已改为 {discount_rate}，自 {effective_date} 起计费生效',
+    en: 'tenant {code} discount rate set to {discount_rate}, billed from {effective_date}',
+  },
+  cli_discount_unchanged: {
+    'zh-CN': '租户 {code} 的折扣率已是 {discount_rate}，未作修改',
+    en: 'tenant {code} already has discount rate {discount_rate}; nothing changed',
+  },
+  cli_system_added: {
+    'zh-CN': '已添加信息系统 {code}（{name}），运行模式 {run_mode}，自次日起计费',
+    en: 'added information system {code} ({name}), run mode {run_mode}, billed from the next day',
+  },
+  cli_run_mode_changed: {
+    'zh-CN': '信息系统 {code} 的运行模式已改为 {run_mode}，自 {effective_date} 起计费生效',
+    en: 'information system {code} run mode set to {run_mode}, billed from {effective_date}',
+  },
+  cli_system_decommissioned: {
+    'zh-CN': '信息系统 {code} 已下线；{last_billed_date} 为最后计费日',
+    en: 'information system {code} decommissioned; {last_billed_date} is its last billed day',
+  },
+  cli_vm_changed: {
+    'zh-CN': '虚拟机 {external_id}：已记录 {changes} 条资源变更，自 {effective_date} 起计费生效',
+    en: 'virtual machine {external_id}: {changes} resource change(s) logged, billed from {effective_date}',
+  },
+  cli_vm_unchanged: {
+    'zh-CN': '虚拟机 {external_id}：配置未变化，未记录变更',
+    en: 'virtual machine {external_id}: configuration unchanged, no change logged',
+  },
+  cli_price_added: {
+    'zh-CN': '已添加定价版本，自 {effective_from} 起生效',
+    en: 'added a price version effective from {effective_from}',
+  },
+  cli_task_succeeded: {
+    'zh-CN': '任务 {name} 执行成功（执行记录 {run_id}，耗时 {seconds} 秒）',
+    en: 'task {name} succeeded (run {run_id}, {seconds} s)',
+  },
+  cli_task_failed: {
+    'zh-CN': '任务 {name} 执行失败（执行记录 {run_id}）：{error}',
+    en: 'task {name} failed (run {run_id}): {error}',
+  },
+  cli_migrated: {
+    'zh-CN': '数据库已是最新结构（本次应用 {count} 个迁移）',
+    en: 'database schema is up to date ({count} migration(s) applied now)',
+  },
+  cli_demo_loaded: {
+    'zh-CN':
+      '已载入演示数据：{tenants} 个租户、{systems} 个信息系统、{vms} 台虚拟机、{adjustments} 条资源变更；已为 {days} 天生成 {records} 条计费记录，合计 {total_amount} 元',
+    en: 'loaded demo data: {tenants} tenants, {systems} information systems, {vms} VMs, {adjustments} resource changes; billed {days} days with {records} records totalling {total_amount} CNY',
+  },
+  cli_started: {
+    'zh-CN': 'cloud-platform 已启动（{database}，计费时区 {timezone}）；按 Ctrl+C 停止',
+    en: 'cloud-platform started ({database}, billing time zone {timezone}); press Ctrl+C to stop',
+  },
+  cli_stopping: {
+    'zh-CN': '正在停止：等待执行中的任务完成…',
+    en: 'stopping: waiting for running tasks to finish…',
+  },
+  cli_no_rows: { 'zh-CN': '（无记录）', en: '(no rows)' },
+  cli_total: {
+    'zh-CN': '共 {count} 条，金额合计 {amount} 元',
+    en: '{count} record(s), {amount} CNY in total',
   },
 } as const satisfies Record<string, Record<Locale, string>>;
 
@@ -129,6 +273,7 @@ export function translate(code: MessageCode, parameters: MessageParameters, loca
   const template: string = catalog[code][locale];
   return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
     const value = parameters[name];
-    return value === undefined || value === null ? placeholder : String(value);
+    if (value === undefined || value === null) return placeholder;
+    return value instanceof Date ? value.toISOString() : String(value);
   });
 }

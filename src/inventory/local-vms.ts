@@ -3,7 +3,11 @@ import { InformationSystemRepository } from '../db/repositories/information-syst
 import { VirtualMachineRepository } from '../db/repositories/virtual-machine.repository.js';
 import type { InformationSystem, VirtualMachine } from '../db/schema.js';
 import { DomainError } from '../errors.js';
-import { detectResourceChanges, type DetectionResult } from '../monitoring/detect-resource-changes.js';
+import {
+  detectResourceChanges,
+  lockAdjustments,
+  type DetectionResult,
+} from '../monitoring/detect-resource-changes.js';
 import type { ChangeContext } from './tenants.js';
 import { parseCode, parseCpu, parseExternalId, parseName, parseSize } from './validation.js';
 
@@ -68,6 +72,8 @@ export async function addLocalVm(
   const storage = parseSize(input.storage, 'storage');
 
   return db.transaction().execute(async (trx) => {
+    // The adjustment lock comes before any row lock, in the order detection takes them.
+    await lockAdjustments(trx);
     const system =
       input.system === undefined || input.system === null
         ? null
@@ -112,6 +118,7 @@ export async function resizeLocalVm(
   }
 
   return db.transaction().execute(async (trx) => {
+    await lockAdjustments(trx);
     const vm = await requireLocalVm(trx, input.external_id);
     const now = context.now ?? new Date();
     await new VirtualMachineRepository(trx).updateObserved(vm.id, observed, now);
@@ -125,6 +132,7 @@ export async function assignLocalVm(
   context: ChangeContext,
 ): Promise<LocalVmChange> {
   return db.transaction().execute(async (trx) => {
+    await lockAdjustments(trx);
     const vm = await requireLocalVm(trx, input.external_id);
     const system = await requireActiveSystem(trx, input.system, 'system');
     const now = context.now ?? new Date();
@@ -140,6 +148,7 @@ export async function removeLocalVm(
   context: ChangeContext,
 ): Promise<LocalVmChange> {
   return db.transaction().execute(async (trx) => {
+    await lockAdjustments(trx);
     const vm = await requireLocalVm(trx, input.external_id);
     const now = context.now ?? new Date();
     await new VirtualMachineRepository(trx).updateObserved(vm.id, { status: 'deleted' }, now);

@@ -4,7 +4,7 @@ import { AdjustmentLogRepository } from '../db/repositories/adjustment-log.repos
 import { InformationSystemRepository } from '../db/repositories/information-system.repository.js';
 import { TenantRepository } from '../db/repositories/tenant.repository.js';
 import type { InformationSystem } from '../db/schema.js';
-import { DomainError } from '../errors.js';
+import { DomainError, isUniqueViolation } from '../errors.js';
 import { lockAdjustments } from '../monitoring/detect-resource-changes.js';
 import type { ChangeContext } from './tenants.js';
 import { parseCode, parseName, parseRunMode } from './validation.js';
@@ -24,13 +24,13 @@ export async function addSystem(
 
   const systems = new InformationSystemRepository(db);
   if (await systems.getByCode(code)) throw new DomainError('system_exists', { code }, 'code');
-  return systems.create({
-    tenant_id: tenant.id,
-    code,
-    name,
-    run_mode: runMode,
-    created_at: context.now ?? new Date(),
-  });
+  return systems
+    .create({ tenant_id: tenant.id, code, name, run_mode: runMode, created_at: context.now ?? new Date() })
+    .catch((error: unknown) => {
+      // A concurrent add of the same code passes the check above and fails here.
+      if (isUniqueViolation(error)) throw new DomainError('system_exists', { code }, 'code');
+      throw error;
+    });
 }
 
 /** Changes a system's run mode from the next billing day on, logged as a run_mode_changed adjustment. */

@@ -2,7 +2,7 @@ import { addDays, dayOf } from '../billing/days.js';
 import type { Db } from '../db/database.js';
 import { TenantRepository } from '../db/repositories/tenant.repository.js';
 import type { Tenant } from '../db/schema.js';
-import { DomainError } from '../errors.js';
+import { DomainError, isUniqueViolation } from '../errors.js';
 import { parseCode, parseDiscountRate, parseName } from './validation.js';
 
 export interface ChangeContext {
@@ -22,7 +22,13 @@ export async function addTenant(
 
   const tenants = new TenantRepository(db);
   if (await tenants.getByCode(code)) throw new DomainError('tenant_exists', { code }, 'code');
-  return tenants.create({ code, name, discount_rate: discountRate, created_at: context.now ?? new Date() });
+  return tenants
+    .create({ code, name, discount_rate: discountRate, created_at: context.now ?? new Date() })
+    .catch((error: unknown) => {
+      // A concurrent add of the same code passes the check above and fails here.
+      if (isUniqueViolation(error)) throw new DomainError('tenant_exists', { code }, 'code');
+      throw error;
+    });
 }
 
 /**

@@ -114,11 +114,11 @@ async function detectInTransaction(trx: Db, options: DetectionOptions): Promise<
       SELECT
         e.*,
         s.total_cpu + COALESCE(sum(e.delta_cpu) OVER earlier, 0) AS total_cpu_before,
-        s.total_memory + COALESCE(sum(e.delta_memory) OVER earlier, 0) AS total_memory_before,
-        s.total_storage + COALESCE(sum(e.delta_storage) OVER earlier, 0) AS total_storage_before,
+        trim_scale(s.total_memory + COALESCE(sum(e.delta_memory) OVER earlier, 0)) AS total_memory_before,
+        trim_scale(s.total_storage + COALESCE(sum(e.delta_storage) OVER earlier, 0)) AS total_storage_before,
         s.total_cpu + sum(e.delta_cpu) OVER through_this AS total_cpu_after,
-        s.total_memory + sum(e.delta_memory) OVER through_this AS total_memory_after,
-        s.total_storage + sum(e.delta_storage) OVER through_this AS total_storage_after
+        trim_scale(s.total_memory + sum(e.delta_memory) OVER through_this) AS total_memory_after,
+        trim_scale(s.total_storage + sum(e.delta_storage) OVER through_this) AS total_storage_after
       FROM events e
       JOIN information_systems s ON s.id = e.system_id
       WINDOW
@@ -139,13 +139,15 @@ async function detectInTransaction(trx: Db, options: DetectionOptions): Promise<
         total_cpu_after, total_memory_after, total_storage_after,
         ${detectedAt}::timestamptz, ${effectiveDate}::date, ${options.taskRunId ?? null}::bigint
       FROM sequenced
+      -- Ids follow this order, and billing reads a system's logs in (detected_at, id) order.
+      ORDER BY system_id, vm_id
       RETURNING change_type, virtual_machine_id, information_system_id
     ),
     totals AS (
       UPDATE information_systems s SET
         total_cpu = s.total_cpu + t.delta_cpu,
-        total_memory = s.total_memory + t.delta_memory,
-        total_storage = s.total_storage + t.delta_storage
+        total_memory = trim_scale(s.total_memory + t.delta_memory),
+        total_storage = trim_scale(s.total_storage + t.delta_storage)
       FROM (
         SELECT system_id, sum(delta_cpu) AS delta_cpu, sum(delta_memory) AS delta_memory,
                sum(delta_storage) AS delta_storage

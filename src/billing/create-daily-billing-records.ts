@@ -1,0 +1,170 @@
+import { Decimal } from 'decimal.js';
+
+import type { Db } from '../db/database.js';
+import { DomainError } from '../errors.js';
+import { parseDate } from '../inventory/validation.js';
+import type { Logger } from '../logger.js';
+import { billDay, findDaysToBill, rerateDay, type DayResult, type RerateResult } from './daily-billing.js';
+import { addDays, dayOf, daysBetween } from './days.js';
+
+/** Longest range one manual run may bill. */
+export const MAX_MANUAL_RANGE_DAYS = 366;
+
+export interface BillingTaskArguments {
+  /** One day to bill. */
+  date?: string;
+  /** First and last day of a range to bill, both included. */
+  from?: string;
+  to?: string;
+  /** Re-rate days that are already billed, keeping a revision per changed record. */
+  force?: boolean;
+}
+
+/** Validates the arguments of a manual run; throws DomainError naming the bad value. */
+export function parseBillingArguments(
+  raw: Record<string, unknown>,
+  context: { now: Date; timezone: string },
+): BillingTaskArguments {
+  const parsed: BillingTaskArguments = {};
+  if (raw.date !== undefined) parsed.date = parseDate(raw.date, 'date');
+  if (raw.from !== undefined) parsed.from = parseDate(raw.from, 'from');
+  if (raw.to !== undefined) parsed.to = parseDate(raw.to, 'to');
+  if (raw.force !== undefined && raw.force !== false) parsed.force = true;
+
+  if (parsed.date && (parsed.from || parsed.to)) {
+    throw new DomainError('conflicting_options', { options: '--date, --from/--to' });
+  }
+  if ((parsed.from && !parsed.to) || (!parsed.from && parsed.to)) {
+    throw new DomainError('missing_option', { options: parsed.from ? '--to' : '--from' });
+  }
+  if (parsed.from && parsed.to) {
+    if (parsed.from > parsed.to)
+      throw new DomainError('invalid_date_range', { from: parsed.from, to: parsed.to });
+    const days = daysBetween(parsed.from, parsed.to).length;
+    if (days > MAX_MANUAL_RANGE_DAYS) {
+      throw new DomainError('date_range_too_long', {
+        from: parsed.from,
+        to: parsed.to,
+        days,
+        max: MAX_MANUAL_RANGE_DAYS,
+      });
+    }
+  }
+  if (parsed.force && !parsed.date && !parsed.from)
+    throw new DomainError('missing_option', { options: '--date or --from/--to' });
+
+  // A day can be billed only once it has ended in the billing time zone.
+  const lastDay = parsed.date ?? parsed.to;
+  const today = dayOf(context.now, context.timezone);
+  if (lastDay && lastDay >= today) {
+    throw new DomainError(
+      'day_not_finished',
+      { date: lastDay, timezone: context.timezone },
+      parsed.date ? 'date' : 'to',
+    );
+  }
+  return parsed;
+}
+
+export interface BillingTaskContext {
+  db: Db;
+  now: Date;
+  timezone: string;
+  chunkSize: number;
+  catchUpDays: number;
+  taskRunId: string | null;
+  logger: Logger;
+}
+
+/**
+ * create_daily_billing_records: with no arguments, bills yesterday and every
+ * incomplete day of the catch-up window; with a date or range, bills those
+ * days, re-rating already billed ones when `force` is set.
+ */
+export async function createDailyBillingRecords(context: BillingTaskContext, args: BillingTaskArguments) {
+  const today = dayOf(context.now, context.timezone);
+
+  let days: string[];
+  let daysBeyondWindow = 0;
+  if (args.date) days = [args.date];
+  else if (args.from && args.to) days = daysBetween(args.from, args.to);
+  else {
+    const window = await findDaysToBill(context.db, context.now, {
+      timezone: context.timezone,
+      catchUpDays: context.catchUpDays,
+    });
+    days = window.days;
+    daysBeyondWindow = window.daysBeyondWindow;
+    if (daysBeyondWindow > 0) {
+      context.logger.warn(
+        {
+          days_beyond_window: daysBeyondWindow,
+          catch_up_days: context.catchUpDays,
+          first_window_day: days[0],
+        },
+        'unbilled days lie outside the catch-up window; bill them with task exec --from/--to',
+      );
+    }
+  }
+
+  const options = { timezone: context.timezone, chunkSize: context.chunkSize, taskRunId: context.taskRunId };
+  const billed: DayResult[] = [];
+  const rerated: RerateResult[] = [];
+
+  for (const day of days) {
+    if (args.force) {
+      const result = await rerateDay(context.db, day, { ...options, reason: 'manual re-rate (--force)' });
+      rerated.push(result);
+      context.logger.info({ ...result }, 're-rated billing day');
+    } else {
+      const result = await billDay(context.db, day, options);
+      billed.push(result);
+      context.logger.info(
+        {
+          day,
+          systems_billable: result.systemsBillable,
+          records_created: result.recordsCreated,
+          amount_created: result.amountCreated,
+        },
+        'billed day',
+      );
+    }
+  }
+
+  const sum = (values: string[]) =>
+    values.reduce((total, value) => total.plus(value), new Decimal(0)).toFixed(2);
+  return {
+    days,
+    days_billed: days.length,
+    days_beyond_window: daysBeyondWindow,
+    first_day: days[0] ?? null,
+    last_day: days.at(-1) ?? null,
+    records_created:
+      billed.reduce((total, day) => total + day.recordsCreated, 0) +
+      rerated.reduce((total, day) => total + day.recordsCreated, 0),
+    records_existing: billed.reduce((total, day) => total + day.recordsExisting, 0),
+    amount_created: sum(billed.map((day) => day.amountCreated)),
+    records_rerated: rerated.reduce((total, day) => total + day.recordsChanged, 0),
+    rerated_amount_before: args.force ? sum(rerated.map((day) => day.amountBefore)) : undefined,
+    rerated_amount_after: args.force ? sum(rerated.map((day) => day.amountAfter)) : undefined,
+    per_day: [
+      ...billed.map((day) => ({
+        day: day.day,
+        systems_billable: day.systemsBillable,
+        records_created: day.recordsCreated,
+        records_existing: day.recordsExisting,
+        amount_created: day.amountCreated,
+        total_amount: day.totalAmount,
+      })),
+      ...rerated.map((day) => ({
+        day: day.day,
+        systems_billable: day.systemsBillable,
+        records_changed: day.recordsChanged,
+        records_created: day.recordsCreated,
+        amount_before: day.amountBefore,
+        amount_after: day.amountAfter,
+      })),
+    ],
+    yesterday: addDays(today, -1),
+  };
+}

@@ -1,0 +1,43 @@
+import { loadSettings, type Settings } from '../config/settings.js';
+import { migrate, openDatabase, type DatabaseHandle } from '../db/database.js';
+import { localeFromLang, type Locale } from '../i18n/messages.js';
+import { createLogger, type Logger } from '../logger.js';
+
+/** What every command needs: settings, locale, logger and (on demand) the database. */
+export interface CommandContext {
+  settings: Settings;
+  locale: Locale;
+  logger: Logger;
+}
+
+export function createContext(): CommandContext {
+  const settings = loadSettings();
+  return {
+    settings,
+    locale: localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG),
+    logger: createLogger(settings.logLevel),
+  };
+}
+
+/** Opens the configured database, applies pending migrations, runs `work` and closes the database. */
+export async function withDatabase<T>(
+  context: CommandContext,
+  work: (database: DatabaseHandle) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabase({
+    databaseUrl: context.settings.databaseUrl,
+    dataDir: context.settings.dataDir,
+  });
+  try {
+    await migrate(database.db);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+/** Prints `data` as JSON when --json is set, else the human-readable text. */
+export function print(options: { json?: boolean }, data: unknown, text: () => string): void {
+  if (options.json) console.log(JSON.stringify(data, null, 2));
+  else console.log(text());
+}

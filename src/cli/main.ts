@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+
+import { SettingsError } from '../config/settings.js';
+import { DataFolderLockedError } from '../db/database.js';
+import { DomainError } from '../errors.js';
+import { localeFromLang, translate } from '../i18n/messages.js';
+import { registerBillingCommands, registerPriceCommands } from './commands/billing.js';
+import { registerSystemCommands, registerTenantCommands, registerVmCommands } from './commands/catalog.js';
+import { registerRuntimeCommands } from './commands/runtime.js';
+import { registerTaskCommands } from './commands/tasks.js';
+
+const program = new Command('cloud-platform')
+  .description('云资源计费与监控 / billing and resource monitoring for private and government clouds')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerRuntimeCommands(program);
+registerTenantCommands(program);
+registerSystemCommands(program);
+registerVmCommands(program);
+registerPriceCommands(program);
+registerTaskCommands(program);
+registerBillingCommands(program);
+
+const locale = localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportError(error);
+}
+
+/** Prints a failed command's error for a person and returns the exit status. */
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed the usage error; help and --version exit 0.
+    return error.exitCode;
+  }
+  if (error instanceof DomainError) {
+    console.error(`错误 / error: ${translate(error.code, error.parameters, locale)}`);
+    return 2;
+  }
+  if (error instanceof SettingsError) {
+    console.error(`配置错误 / settings error: ${error.message}`);
+    return 2;
+  }
+  if (error instanceof DataFolderLockedError) {
+    console.error(`错误 / error: ${translate('data_folder_locked', { dir: error.dataDir }, locale)}`);
+    return 3;
+  }
+  console.error(error);
+  return 1;
+}

@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { dayOf, addDays } from '../src/billing/days.js';
+import { openDatabase, DataFolderLockedError } from '../src/db/database.js';
+
+const run = promisify(execFile);
+const CLI = path.resolve('src/cli/main.ts');
+const TSX = path.resolve('node_modules/.bin/tsx');
+
+let dataDir: string;
+
+async function cli(args: string[], lang = 'zh_CN.UTF-8') {
+  try {
+    const { stdout, stderr } = await run(TSX, [CLI, ...args], {
+      env: { ...process.env, DATA_DIR: dataDir, LANG: lang, LC_ALL: '', LOG_LEVEL: 'warn', DATABASE_URL: '' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('cloud-platform CLI on an embedded data folder', () => {
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cloud-platform-cli-'));
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('adds a tenant, a system and a VM', async () => {
+    expect(
+      (await cli(['tenant', 'add', '--code', 'gaj', '--name', '市公安局', '--discount-rate', '0.8'])).stdout,
+    ).toContain('已添加租户 gaj');
+    expect(
+      (
+        await cli([
+          'system',
+          'add',
+          '--code',
+          'gaj-zhzx',
+          '--tenant',
+          'gaj',
+          '--name',
+          '指挥中心',
+          '--run-mode',
+          '5x8',
+        ])
+      ).code,
+    ).toBe(0);
+    const vm = await cli(
+      [
+        'vm',
+        'add',
+        '--external-id',
+        'vm-1',
+        '--name',
+        'web-1',
+        '--system',
+        'gaj-zhzx',
+        '--cpu',
+        '4',
+        '--memory',
+        '8',
+        '--storage',
+        '100',
+      ],
+      'en_US.UTF-8',
+    );
+    expect(vm.code).toBe(0);
+    expect(vm.stdout).toContain('1 resource change(s) logged');
+  });
+
+  it('lists adjustments and systems as JSON', async () => {
+    const adjustments = JSON.parse((await cli(['adjustment', 'list', '--json'])).stdout);
+    expect(adjustments).toHaveLength(1);
+    expect(adjustments[0]).toMatchObject({ change_type: 'vm_added', cpu_after: 4, total_cpu_after: 4 });
+
+    const systems = JSON.parse((await cli(['system', 'list', '--json'])).stdout);
+    expect(systems[0]).toMatchObject({
+      code: 'gaj-zhzx',
+      total_cpu: 4,
+      total_memory: '8',
+      total_storage: '100',
+    });
+  });
+
+  it('rejects bad input with a message naming the value', async () => {
+    const rate = await cli(['tenant', 'add', '--code', 'x', '--name', 'X', '--discount-rate', '1.5']);
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toContain('折扣率 "1.5" 无效');
+
+    const mode = await cli(['system', 'set-run-mode', 'gaj-zhzx', '24x7'], 'en_US.UTF-8');
+    expect(mode.code).toBe(2);
+    expect(mode.stderr).toContain('invalid run mode "24x7"');
+
+    const unknown = await cli(['vm', 'assign', 'vm-1', '--system', 'nope'], 'en_US.UTF-8');
+    expect(unknown.stderr).toContain('information system "nope" not found');
+
+    const date = await cli(
+      ['task', 'exec', 'create_daily_billing_records', '--date', '2026-13-01'],
+      'en_US.UTF-8',
+    );
+    expect(date.code).toBe(2);
+    expect(date.stderr).toContain('invalid date "2026-13-01"');
+
+    const systems = JSON.parse((await cli(['tenant', 'list', '--json'])).stdout);
+    expect(systems.map((tenant: { code: string }) => tenant.code)).toEqual(['gaj']);
+  });
+
+  it('rejects a second process on the same data folder', async () => {
+    const holder = await openDatabase({ dataDir });
+    try {
+      await expect(openDatabase({ dataDir })).rejects.toBeInstanceOf(DataFolderLockedError);
+      const second = await cli(['tenant', 'list']);
+      expect(second.code).toBe(3);
+      expect(second.stderr).toContain('正被另一个 cloud-platform 进程使用');
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('runs a task by hand and prints its summary', async () => {
+    const task = await cli(['task', 'exec', 'detect_resource_changes', '--json']);
+    expect(task.code).toBe(0);
+    expect(JSON.parse(task.stdout)).toMatchObject({
+      task_name: 'detect_resource_changes',
+      status: 'succeeded',
+      trigger: 'manual',
+    });
+
+    const tasks = JSON.parse((await cli(['task', 'list', '--json'])).stdout);
+    expect(tasks.map((row: { name: string; queue: string }) => `${row.name}:${row.queue}`)).toEqual([
+      'create_daily_billing_records:billing',
+      'detect_resource_changes:monitoring',
+      'sync_vm_status:monitoring',
+    ]);
+    expect(tasks[1].last_run.status).toBe('succeeded');
+  });
+
+  it('does not bill a day that has not ended', async () => {
+    const today = dayOf(new Date(), 'Asia/Shanghai');
+    const result = await cli(
+      ['task', 'exec', 'create_daily_billing_records', '--date', today],
+      'en_US.UTF-8',
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${today} has not ended yet`);
+
+    const yesterday = addDays(today, -1);
+    const billed = await cli(['task', 'exec', 'create_daily_billing_records', '--date', yesterday, '--json']);
+    expect(JSON.parse(billed.stdout).result).toMatchObject({ days: [yesterday], records_created: 0 });
+  });
+});
