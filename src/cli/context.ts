@@ -10,8 +10,9 @@ export interface CommandContext {
   logger: Logger;
 }
 
-export function createContext(): CommandContext {
-  const settings = loadSettings();
+/** Loads settings from the environment, with `overrides` (from command options) taking precedence. */
+export function createContext(overrides: Record<string, string> = {}): CommandContext {
+  const settings = loadSettings({ ...process.env, ...overrides });
   return {
     settings,
     locale: localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG),

@@ -30,6 +30,14 @@ export interface Settings {
   /** Cron patterns (in the billing time zone) keyed by task name. */
   schedules: Record<string, string>;
   logLevel: string;
+  /** HTTP port of the API and console. */
+  port: number;
+  /** Address the HTTP server listens on. */
+  host: string;
+  /** Password of the first admin, created at first start; random and printed once when unset. Never logged. */
+  adminPassword: string | undefined;
+  /** Whether the session cookie is sent only over HTTPS. */
+  secureCookies: boolean;
 }
 
 export class SettingsError extends Error {
@@ -103,6 +111,12 @@ const rawSchema = z.object({
   ),
   SCHEDULE_SYNC_VM_STATUS: cronSetting('SCHEDULE_SYNC_VM_STATUS').default(DEFAULT_SCHEDULES.sync_vm_status),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: integerSetting('PORT', 1, 65535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ADMIN_PASSWORD: z.string().min(8, 'ADMIN_PASSWORD must have at least 8 characters').optional(),
+  SECURE_COOKIES: z
+    .enum(['true', 'false'], { error: 'SECURE_COOKIES must be true or false' })
+    .default('false'),
 });
 
 type Source = Record<string, string | undefined>;
@@ -175,5 +189,9 @@ export function loadSettings(environment: Source = process.env): Settings {
       sync_vm_status: raw.SCHEDULE_SYNC_VM_STATUS,
     },
     logLevel: raw.LOG_LEVEL,
+    port: raw.PORT,
+    host: raw.HOST,
+    adminPassword: raw.ADMIN_PASSWORD,
+    secureCookies: raw.SECURE_COOKIES === 'true',
   };
 }

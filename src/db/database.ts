@@ -6,7 +6,9 @@ import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationP
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
 
+import { silentLogger, type Logger } from '../logger.js';
 import * as initial from './migrations/0001_initial.js';
+import * as users from './migrations/0002_users.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -48,12 +50,19 @@ export interface OpenOptions {
   dataDir?: string;
   /** Maximum pooled connections to PostgreSQL. */
   poolSize?: number;
+  /** Receives errors of idle pooled connections, e.g. when PostgreSQL restarts. */
+  logger?: Logger;
 }
 
 /** Opens PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir`, holding a lock on the folder. */
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection that the server closes emits 'error'; without a listener
+    // that would end the process. The pool drops the connection and opens a new one.
+    pool.on('error', (error) => {
+      (options.logger ?? silentLogger).warn({ err: error }, 'idle PostgreSQL connection lost');
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
@@ -105,6 +114,11 @@ const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db) {
       for (const statement of initial.statements) await sql.raw(statement).execute(db);
+    },
+  },
+  '0002_users': {
+    async up(db) {
+      for (const statement of users.statements) await sql.raw(statement).execute(db);
     },
   },
 };

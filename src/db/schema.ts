@@ -165,7 +165,41 @@ export interface TaskRunsTable {
   finished_at: Date | null;
 }
 
+export type Role = 'admin' | 'tenant_admin' | 'tenant_viewer';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: Role;
+  tenant_id: number | null;
+  is_active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+  last_login_at: Date | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: Timestamp;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
 export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
   tenants: TenantsTable;
   tenant_discount_changes: TenantDiscountChangesTable;
   information_systems: InformationSystemsTable;
@@ -186,3 +220,5 @@ export type PriceVersion = Selectable<PriceVersionsTable>;
 export type BillingRecord = Selectable<BillingRecordsTable>;
 export type TaskRun = Selectable<TaskRunsTable>;
 export type NewResourceAdjustmentLog = Insertable<ResourceAdjustmentLogsTable>;
+export type User = Selectable<UsersTable>;
+export type ApiToken = Selectable<ApiTokensTable>;

@@ -194,6 +194,39 @@ const catalog = {
     'zh-CN': '随机种子 "{value}" 无效：应为 0 到 {max} 之间的整数',
     en: 'invalid seed "{value}": use a whole number from 0 to {max}',
   },
+  not_authenticated: {
+    'zh-CN': '未登录或凭据无效：请登录，或在 Authorization 头中提供有效的 API 令牌',
+    en: 'not authenticated: log in, or send a valid API token in the Authorization header',
+  },
+  permission_denied: {
+    'zh-CN': '权限不足：当前角色 {role} 不能执行此操作',
+    en: 'permission denied: role {role} cannot do this',
+  },
+  not_found: { 'zh-CN': '资源不存在：{path}', en: 'not found: {path}' },
+  object_not_found: { 'zh-CN': '{resource} {id} 不存在', en: '{resource} {id} not found' },
+  validation_failed: {
+    'zh-CN': '请求参数无效：{summary}',
+    en: 'invalid request: {summary}',
+  },
+  invalid_body: { 'zh-CN': '请求体无效：{reason}', en: 'invalid request body: {reason}' },
+  login_failed: { 'zh-CN': '用户名或密码错误', en: 'wrong username or password' },
+  rate_limited: {
+    'zh-CN': '请求过于频繁，请 {seconds} 秒后重试',
+    en: 'too many requests; retry in {seconds} s',
+  },
+  internal_error: {
+    'zh-CN': '服务器内部错误（请求 {request_id}），请联系管理员查看日志',
+    en: 'internal server error (request {request_id}); ask an administrator to check the log',
+  },
+  method_not_allowed: { 'zh-CN': '不支持的请求方法 {method}', en: 'method {method} not allowed' },
+  cli_admin_created: {
+    'zh-CN': '已创建首个管理员 {username}，初始密码：{password}（仅显示这一次，请妥善保存）',
+    en: 'created the first admin {username} with password {password} (shown only this once; keep it safe)',
+  },
+  cli_listening: {
+    'zh-CN': 'API 与控制台地址：{url}（API 文档 {url}/api/docs/）',
+    en: 'API and console at {url} (API docs at {url}/api/docs/)',
+  },
   cli_tenant_added: {
     'zh-CN': '已添加租户 {code}（{name}），折扣率 {discount_rate}',
     en: 'added tenant {code} ({name}), discount rate {discount_rate}',

@@ -13,7 +13,7 @@ export interface ChangeContext {
 
 export async function addTenant(
   db: Db,
-  input: { code: unknown; name: unknown; discount_rate: unknown },
+  input: { code: unknown; name: unknown; discount_rate?: unknown },
   context: ChangeContext,
 ): Promise<Tenant> {
   const code = parseCode(input.code, 'code');

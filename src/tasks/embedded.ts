@@ -22,7 +22,11 @@ export async function startEmbedded(
   logger: Logger,
   options: { demo: boolean },
 ): Promise<EmbeddedRuntime> {
-  const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const database = await openDatabase({
+    databaseUrl: settings.databaseUrl,
+    dataDir: settings.dataDir,
+    logger,
+  });
   try {
     const applied = await migrate(database.db);
     logger.info({ applied, database: database.kind }, 'database migrated');

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 
 import { billDemoHistory, loadDemoData } from '../../demo/demo-data.js';
-import { translate } from '../../i18n/messages.js';
+import { translate, type Locale } from '../../i18n/messages.js';
+import { startServer } from '../../api/server.js';
+import { migrate, openDatabase } from '../../db/database.js';
 import { startEmbedded } from '../../tasks/embedded.js';
+import { TaskRunner } from '../../tasks/runner.js';
 import { createContext, print, withDatabase } from '../context.js';
 
 export function registerRuntimeCommands(program: Command): void {
@@ -15,6 +18,19 @@ export function registerRuntimeCommands(program: Command): void {
     .action(async (options: { demo: boolean }) => {
       const context = createContext();
       const runtime = await startEmbedded(context.settings, context.logger, { demo: options.demo });
+      const server = await startServer({
+        ...runtime,
+        settings: context.settings,
+        logger: context.logger,
+        locale: context.locale,
+      });
+      console.log(
+        translate(
+          'cli_listening',
+          { url: `http://${context.settings.host}:${context.settings.port}` },
+          context.locale,
+        ),
+      );
       console.log(
         translate(
           'cli_started',
@@ -26,17 +42,47 @@ export function registerRuntimeCommands(program: Command): void {
         ),
       );
 
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          console.log(translate('cli_stopping', {}, context.locale));
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await waitForShutdownSignal(context.locale);
+      await server.close();
       await runtime.stop();
+    });
+
+  program
+    .command('serve')
+    .description(
+      '只启动 HTTP API 与控制台（不运行定时任务）/ start only the HTTP API and console, without the scheduler',
+    )
+    .option('--port <port>', 'HTTP 端口 / HTTP port (setting PORT, default 8000)')
+    .action(async (options: { port?: string }) => {
+      const context = createContext(options.port === undefined ? {} : { PORT: options.port });
+      const database = await openDatabase({
+        databaseUrl: context.settings.databaseUrl,
+        dataDir: context.settings.dataDir,
+        logger: context.logger,
+      });
+      try {
+        await migrate(database.db);
+        const runner = new TaskRunner(database, context.settings, context.logger);
+        const server = await startServer({
+          database,
+          runner,
+          settings: context.settings,
+          logger: context.logger,
+          locale: context.locale,
+        });
+        console.log(
+          translate(
+            'cli_listening',
+            { url: `http://${context.settings.host}:${context.settings.port}` },
+            context.locale,
+          ),
+        );
+        await waitForShutdownSignal(context.locale);
+        await server.close();
+        await runner.drain();
+      } finally {
+        await database.close();
+      }
     });
 
   program
@@ -72,4 +118,18 @@ export function registerRuntimeCommands(program: Command): void {
       });
       print(options, result, () => translate('cli_demo_loaded', result, context.locale));
     });
+}
+
+/** Resolves on the first SIGINT or SIGTERM, after saying that the process is stopping. */
+function waitForShutdownSignal(locale: Locale): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      console.log(translate('cli_stopping', {}, locale));
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }

@@ -17,7 +17,11 @@ export class AdjustmentLogRepository {
       .executeTakeFirstOrThrow();
   }
 
-  getLatest(filter: { systemCode?: string; limit: number }): Promise<AdjustmentLogWithCodes[]> {
+  getLatest(filter: {
+    systemCode?: string;
+    systemId?: number;
+    limit: number;
+  }): Promise<AdjustmentLogWithCodes[]> {
     let query = this.db
       .selectFrom('resource_adjustment_logs as a')
       .innerJoin('information_systems as s', 's.id', 'a.information_system_id')
@@ -28,6 +32,7 @@ export class AdjustmentLogRepository {
       .orderBy('a.id', 'desc')
       .limit(filter.limit);
     if (filter.systemCode) query = query.where('s.code', '=', filter.systemCode);
+    if (filter.systemId !== undefined) query = query.where('a.information_system_id', '=', filter.systemId);
     return query.execute();
   }
 }

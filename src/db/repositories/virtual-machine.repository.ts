@@ -16,6 +16,18 @@ export class VirtualMachineRepository {
       .executeTakeFirst();
   }
 
+  /** Returns the VMs that a system's billing counts now or that the last sync placed in it. */
+  getBySystem(systemId: number): Promise<VirtualMachine[]> {
+    return this.db
+      .selectFrom('virtual_machines')
+      .selectAll()
+      .where((eb) =>
+        eb.or([eb('information_system_id', '=', systemId), eb('observed_system_id', '=', systemId)]),
+      )
+      .orderBy('external_id')
+      .execute();
+  }
+
   getAll(filter: { systemCode?: string } = {}): Promise<VirtualMachineWithSystem[]> {
     let query = this.db
       .selectFrom('virtual_machines as vm')

@@ -1,0 +1,103 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+import type { Settings } from '../config/settings.js';
+import type { DatabaseHandle } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { TaskRunner } from '../tasks/runner.js';
+import { authPlugin } from './auth/plugin.js';
+import { handleError, localeFromAcceptLanguage, sendError } from './errors.js';
+import { authRoutes } from './routes/auth.js';
+import { informationSystemRoutes } from './routes/information-systems.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { ErrorResponse } from './schemas.js';
+
+export interface AppDependencies {
+  database: DatabaseHandle;
+  settings: Settings;
+  logger: Logger;
+  /** Runs tasks for the task endpoints. */
+  runner: TaskRunner;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDependencies;
+  }
+}
+
+export type App = FastifyInstance;
+
+/** Builds the HTTP API: routes under /api/, OpenAPI at /api/schema/, interactive docs at /api/docs/. */
+export async function buildApp(deps: AppDependencies) {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'api' }),
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('deps', deps);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      404,
+      'not_found',
+      { path: request.url },
+      localeFromAcceptLanguage(request.headers['accept-language']),
+    ),
+  );
+
+  await app.register(fastifyHelmet, {
+    // The Swagger UI page needs inline styles and scripts of its own origin.
+    contentSecurityPolicy: {
+      directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'"] },
+    },
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { global: false });
+  app.addSchema(ErrorResponse);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'cloud-platform API',
+        description: '云资源计费与监控 / billing and resource monitoring for private and government clouds',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'cp_session' },
+          token: { type: 'http', scheme: 'bearer', description: 'API token: Authorization: Bearer <token>' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`),
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(authPlugin, { db: deps.database.db });
+  await app.register(
+    async (api) => {
+      api.get('/schema/', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+        app.swagger(),
+      );
+      await api.register(authRoutes, { prefix: '/auth' });
+      await api.register(tenantRoutes, { prefix: '/tenants' });
+      await api.register(informationSystemRoutes, { prefix: '/information-systems' });
+    },
+    { prefix: '/api' },
+  );
+
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { Settings } from '../config/settings.js';
+import type { DatabaseHandle } from '../db/database.js';
+import { translate, type Locale } from '../i18n/messages.js';
+import type { Logger } from '../logger.js';
+import type { TaskRunner } from '../tasks/runner.js';
+import { buildApp } from './app.js';
+import { ensureFirstAdmin } from './auth/bootstrap.js';
+
+/** Creates the first admin if needed, then listens on the configured host and port. */
+export async function startServer(deps: {
+  database: DatabaseHandle;
+  settings: Settings;
+  logger: Logger;
+  runner: TaskRunner;
+  locale: Locale;
+}) {
+  const admin = await ensureFirstAdmin(deps.database.db, deps.settings.adminPassword);
+  if (admin.generatedPassword) {
+    // Printed once on stdout for the operator, never logged.
+    console.log(
+      translate(
+        'cli_admin_created',
+        { username: admin.username, password: admin.generatedPassword },
+        deps.locale,
+      ),
+    );
+  }
+
+  const app = await buildApp(deps);
+  const address = await app.listen({ port: deps.settings.port, host: deps.settings.host });
+  deps.logger.info({ address }, 'HTTP API listening');
+  return app;
+}
