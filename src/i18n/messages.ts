@@ -219,6 +219,23 @@ const catalog = {
     en: 'internal server error (request {request_id}); ask an administrator to check the log',
   },
   method_not_allowed: { 'zh-CN': '不支持的请求方法 {method}', en: 'method {method} not allowed' },
+  invalid_username: {
+    'zh-CN': '用户名 "{value}" 无效：应为 3 到 150 个字母、数字或 . _ - @',
+    en: 'invalid username "{value}": use 3 to 150 letters, digits or . _ - @',
+  },
+  invalid_password: {
+    'zh-CN': '密码无效：长度应为 8 到 1024 个字符',
+    en: 'invalid password: use 8 to 1024 characters',
+  },
+  invalid_role: {
+    'zh-CN': '角色 "{value}" 无效：应为 admin、tenant_admin 或 tenant_viewer',
+    en: 'invalid role "{value}": use admin, tenant_admin or tenant_viewer',
+  },
+  role_tenant_mismatch: {
+    'zh-CN': '角色 {role} {rule}',
+    en: 'role {role} {rule}',
+  },
+  username_exists: { 'zh-CN': '用户名 "{username}" 已存在', en: 'username "{username}" already exists' },
   cli_admin_created: {
     'zh-CN': '已创建首个管理员 {username}，初始密码：{password}（仅显示这一次，请妥善保存）',
     en: 'created the first admin {username} with password {password} (shown only this once; keep it safe)',

@@ -1,0 +1,98 @@
+import type { LightMyRequestResponse } from 'fastify';
+
+import { buildApp } from '../../src/api/app.js';
+import { createApiToken, createUser } from '../../src/api/auth/accounts.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { silentLogger } from '../../src/logger.js';
+import { TaskRunner } from '../../src/tasks/runner.js';
+import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
+import { beijing, createSystem } from './fixtures.js';
+
+/**
+ * An API test world: two tenants (A and B), each with one information system
+ * and one VM, and a user with an API token for each role: `admin`,
+ * `tenant_admin` and `tenant_viewer` of tenant A, and `other_admin`, the
+ * tenant_admin of tenant B.
+ */
+
+export type Caller = 'anonymous' | 'admin' | 'tenant_admin' | 'tenant_viewer' | 'other_admin';
+
+export interface ApiWorld {
+  database: TestDatabase;
+  app: Awaited<ReturnType<typeof buildApp>>;
+  tenantA: { id: number; code: string; systemId: number; systemCode: string; vmExternalId: string };
+  tenantB: { id: number; code: string; systemId: number; systemCode: string; vmExternalId: string };
+  tokens: Record<Exclude<Caller, 'anonymous'>, string>;
+  /** Sends a request as `caller`, with its API token. */
+  request(
+    caller: Caller,
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function createApiWorld(backend: Backend = 'pglite'): Promise<ApiWorld> {
+  const database = await createTestDatabase(backend);
+  const settings = loadSettings({ BILLING_TIMEZONE: 'Asia/Shanghai', LOG_LEVEL: 'silent' });
+  const at = beijing('2026-01-01T09:00:00');
+
+  const a = await createSystem(database.db, { at, runMode: '7x24', cpu: 2, memory: '4', storage: '50' });
+  const b = await createSystem(database.db, { at, runMode: '5x8', cpu: 1, memory: '2', storage: '20' });
+  const tenantOf = async (code: string) =>
+    database.db.selectFrom('tenants').select('id').where('code', '=', code).executeTakeFirstOrThrow();
+  const tenantA = {
+    ...(await tenantOf(a.tenantCode)),
+    code: a.tenantCode,
+    systemId: a.system.id,
+    systemCode: a.system.code,
+    vmExternalId: a.vmExternalId!,
+  };
+  const tenantB = {
+    ...(await tenantOf(b.tenantCode)),
+    code: b.tenantCode,
+    systemId: b.system.id,
+    systemCode: b.system.code,
+    vmExternalId: b.vmExternalId!,
+  };
+
+  const users = {
+    admin: { role: 'admin', tenant: undefined },
+    tenant_admin: { role: 'tenant_admin', tenant: tenantA.id },
+    tenant_viewer: { role: 'tenant_viewer', tenant: tenantA.id },
+    other_admin: { role: 'tenant_admin', tenant: tenantB.id },
+  } as const;
+  const tokens = {} as Record<keyof typeof users, string>;
+  for (const [username, user] of Object.entries(users)) {
+    const created = await createUser(database.db, { username, password: `${username}-password`, ...user });
+    tokens[username as keyof typeof users] = (await createApiToken(database.db, created.id, 'tests')).token;
+  }
+
+  const runner = new TaskRunner(database, settings, silentLogger);
+  const app = await buildApp({ database, settings, logger: silentLogger, runner });
+
+  return {
+    database,
+    app,
+    tenantA,
+    tenantB,
+    tokens,
+    request: (caller, method, url, body, headers = {}) =>
+      app.inject({
+        method,
+        url,
+        headers: {
+          ...(caller === 'anonymous' ? {} : { authorization: `Bearer ${tokens[caller]}` }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { payload: body as object }),
+      }),
+    close: async () => {
+      await app.close();
+      await runner.drain();
+      await database.drop();
+    },
+  };
+}
