@@ -33,8 +33,13 @@ declare module 'fastify' {
 
 export type App = FastifyInstance;
 
+export interface AppOptions {
+  /** Called before any route is registered, so that its hooks apply to every route (tests check responses here). */
+  beforeRoutes?: (app: FastifyInstance) => void;
+}
+
 /** Builds the HTTP API: routes under /api/, OpenAPI at /api/schema/, interactive docs at /api/docs/. */
-export async function buildApp(deps: AppDependencies) {
+export async function buildApp(deps: AppDependencies, options: AppOptions = {}) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }),
     routerOptions: { ignoreTrailingSlash: true },
@@ -43,6 +48,7 @@ export async function buildApp(deps: AppDependencies) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('deps', deps);
+  options.beforeRoutes?.(app as unknown as FastifyInstance);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     sendError(
@@ -83,6 +89,9 @@ export async function buildApp(deps: AppDependencies) {
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`),
     },
+    // A group's root route ('/' under a prefix) is registered without the slash;
+    // the document spells every path with its trailing slash, as clients call it.
+    transform: ({ schema, url }) => ({ schema, url: url.endsWith('/') ? url : `${url}/` }),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 

@@ -1,4 +1,6 @@
-import type { LightMyRequestResponse } from 'fastify';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 
 import { buildApp } from '../../src/api/app.js';
 import { createApiToken, createUser } from '../../src/api/auth/accounts.js';
@@ -71,7 +73,11 @@ export async function createApiWorld(backend: Backend = 'pglite'): Promise<ApiWo
   }
 
   const runner = new TaskRunner(database, settings, silentLogger);
-  const app = await buildApp({ database, settings, logger: silentLogger, runner });
+  const violations: string[] = [];
+  const app = await buildApp(
+    { database, settings, logger: silentLogger, runner },
+    { beforeRoutes: (instance) => checkResponsesAgainstSchemas(instance, violations) },
+  );
 
   return {
     database,
@@ -95,4 +101,38 @@ export async function createApiWorld(backend: Backend = 'pglite'): Promise<ApiWo
       await database.drop();
     },
   };
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats.default(ajv);
+const validators = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Validates every JSON response against its route's response schema for the
+ * status code, and records any mismatch in `violations`. Fastify only
+ * serializes responses by their schema; this makes the tests fail when a
+ * handler returns something the OpenAPI document does not describe.
+ */
+function checkResponsesAgainstSchemas(app: FastifyInstance, violations: string[]): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    const contentType = String(reply.getHeader('content-type') ?? '');
+    if (!contentType.includes('application/json') || typeof payload !== 'string') return payload;
+
+    const responses = request.routeOptions.schema?.response as Record<string, object> | undefined;
+    const schema = responses?.[String(reply.statusCode)];
+    if (!schema) {
+      if (request.routeOptions.url?.startsWith('/api/') && !request.routeOptions.schema?.hide) {
+        violations.push(`no response schema for status ${reply.statusCode}`);
+      }
+      return payload;
+    }
+
+    let validate = validators.get(schema);
+    if (!validate) {
+      validate = ajv.compile(schema);
+      validators.set(schema, validate);
+    }
+    if (!validate(JSON.parse(payload))) violations.push(ajv.errorsText(validate.errors));
+    return payload;
+  });
 }
