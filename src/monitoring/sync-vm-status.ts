@@ -7,7 +7,7 @@ import { DomainError } from '../errors.js';
 import { translate, type MessageCode, type MessageParameters } from '../i18n/messages.js';
 import { LOCAL_PROVIDER } from '../inventory/local-vms.js';
 import type { InventoryRecord, InventoryRecordInput, InventorySource } from '../inventory/source.js';
-import { parseCode, parseCpu, parseExternalId, parseName, parseSize } from '../inventory/validation.js';
+import { readExternalId, validateRecord } from '../inventory/inventory-record.js';
 import { ADJUSTMENT_LOCK_KEY } from './detect-resource-changes.js';
 
 /**
@@ -96,15 +96,6 @@ export const MAX_LOGGED_REJECTIONS = 20;
  * serializes syncs of one provider; the second key is the hash of the provider.
  */
 export const SYNC_PROVIDER_LOCK_CLASS = 7_301_002;
-
-const REPORTED_STATUSES: readonly VmStatus[] = [
-  'running',
-  'stopped',
-  'suspended',
-  'error',
-  'deleted',
-  'unknown',
-];
 
 /** Syncs each source in turn and returns a JSON summary per source and in total. */
 export async function syncVmStatus(
@@ -498,69 +489,6 @@ async function markUnseen(
 
   const [count] = rows;
   return { not_seen: Number(count?.not_seen ?? 0), marked_missing: Number(count?.marked_missing ?? 0) };
-}
-
-/** Returns the record's external id when it is a valid one, else null. */
-function readExternalId(input: unknown): string | null {
-  if (!isObject(input) || typeof input.external_id !== 'string') return null;
-  try {
-    return parseExternalId(input.external_id);
-  } catch {
-    return null;
-  }
-}
-
-/** Validates one record as documented in docs/inventory-file.md. Throws DomainError naming the first bad field. */
-export function validateRecord(input: unknown): InventoryRecord {
-  if (!isObject(input)) throw new DomainError('inventory_record_not_object');
-
-  const externalId = parseExternalId(requireText(input, 'external_id'), 'external_id');
-  const name = parseName(requireText(input, 'name'), 'name', 255);
-  const systemCode =
-    input.system_code === undefined || input.system_code === null
-      ? null
-      : parseCode(requireText(input, 'system_code'), 'system_code');
-  const cpu = parseCpu(requireValue(input, 'cpu'), 'cpu');
-  const memory = parseSize(requireValue(input, 'memory_gb'), 'memory_gb');
-  const storage = parseSize(requireValue(input, 'storage_gb'), 'storage_gb');
-  const powerStatus = parsePowerStatus(requireText(input, 'power_status'));
-
-  return {
-    external_id: externalId,
-    name,
-    system_code: systemCode,
-    cpu,
-    memory_gb: memory,
-    storage_gb: storage,
-    power_status: powerStatus,
-  };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function requireValue(input: Record<string, unknown>, field: string): unknown {
-  const value = input[field];
-  if (value === undefined || value === null)
-    throw new DomainError('inventory_field_missing', { field }, field);
-  return value;
-}
-
-function requireText(input: Record<string, unknown>, field: string): string {
-  const value = requireValue(input, field);
-  if (typeof value !== 'string') {
-    throw new DomainError('inventory_field_not_text', { field, value: JSON.stringify(value) }, field);
-  }
-  return value;
-}
-
-/** Parses a power state that a platform reports, in any letter case. Only sync itself sets `missing`. */
-function parsePowerStatus(value: string): VmStatus {
-  const status = value.trim().toLowerCase();
-  const known = REPORTED_STATUSES.find((candidate) => candidate === status);
-  if (known === undefined) throw new DomainError('invalid_power_status', { value }, 'power_status');
-  return known;
 }
 
 /** Collects a source's rejections for the result and logs the first MAX_LOGGED_REJECTIONS of them. */
