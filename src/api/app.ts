@@ -12,10 +12,19 @@ import type { Logger } from '../logger.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import { authPlugin } from './auth/plugin.js';
 import { handleError, localeFromAcceptLanguage, sendError } from './errors.js';
+import { adjustmentLogRoutes } from './routes/adjustment-logs.js';
 import { authRoutes } from './routes/auth.js';
+import { billingRecordRoutes } from './routes/billing-records.js';
 import { informationSystemRoutes } from './routes/information-systems.js';
+import { priceVersionRoutes } from './routes/price-versions.js';
+import { taskRunRoutes } from './routes/task-runs.js';
+import { taskRoutes } from './routes/tasks.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+import { vmRoutes } from './routes/vms.js';
 import { ErrorResponse } from './schemas.js';
+import { strictValidatorCompiler } from './validator.js';
 
 export interface AppDependencies {
   database: DatabaseHandle;
@@ -44,10 +53,11 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
     loggerInstance: deps.logger.child({ component: 'api' }),
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('deps', deps);
+  // TypeBox checks requests without coercing JSON bodies (Ajv would turn null into 0).
+  app.setValidatorCompiler(strictValidatorCompiler);
   options.beforeRoutes?.(app as unknown as FastifyInstance);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
@@ -104,6 +114,14 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
       await api.register(authRoutes, { prefix: '/auth' });
       await api.register(tenantRoutes, { prefix: '/tenants' });
       await api.register(informationSystemRoutes, { prefix: '/information-systems' });
+      await api.register(billingRecordRoutes, { prefix: '/billing-records' });
+      await api.register(adjustmentLogRoutes, { prefix: '/adjustment-logs' });
+      await api.register(priceVersionRoutes, { prefix: '/price-versions' });
+      await api.register(vmRoutes, { prefix: '/vms' });
+      await api.register(userRoutes, { prefix: '/users' });
+      await api.register(tokenRoutes, { prefix: '/tokens' });
+      await api.register(taskRoutes, { prefix: '/tasks' });
+      await api.register(taskRunRoutes, { prefix: '/task-runs' });
     },
     { prefix: '/api' },
   );

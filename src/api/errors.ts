@@ -41,6 +41,10 @@ const CONFLICT_CODES = new Set<string>([
   'task_already_running',
   'username_exists',
   'price_version_in_use',
+  'price_version_in_force',
+  'last_active_admin',
+  'vm_read_only',
+  'vm_deleted',
 ]);
 
 function domainStatus(error: DomainError): number {

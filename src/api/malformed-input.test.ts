@@ -102,9 +102,14 @@ describe('malformed input', () => {
     const document = (await world.request('anonymous', 'GET', '/api/schema/')).json() as {
       paths: Record<string, Record<string, unknown>>;
     };
-    operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => ({ method: method.toUpperCase() as Method, path })),
-    );
+    // Deleting users or revoking tokens could remove the callers' own credentials
+    // and leave the rest of the run testing only 401s.
+    const credentialRoutes = /^\/api\/(users|tokens)\//;
+    operations = Object.entries(document.paths)
+      .flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => ({ method: method.toUpperCase() as Method, path })),
+      )
+      .filter((operation) => !(operation.method === 'DELETE' && credentialRoutes.test(operation.path)));
   });
 
   afterAll(async () => {

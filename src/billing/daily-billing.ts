@@ -233,11 +233,16 @@ function ratedChunk({ day, start, afterId, price, options }: ChunkParameters): R
       ORDER BY s.id
       LIMIT ${options.chunkSize}
     ),
+    -- A chunk is a contiguous id range, so the history look-ups below select it
+    -- by range: a semi-join on chunk lets the planner pick a nested loop that
+    -- rescans the chunk per history row.
     totals_at_start AS (
       SELECT DISTINCT ON (a.information_system_id)
         a.information_system_id, a.total_cpu_before, a.total_memory_before, a.total_storage_before
       FROM resource_adjustment_logs a
-      WHERE a.detected_at >= ${start} AND a.information_system_id IN (SELECT id FROM chunk)
+      WHERE a.detected_at >= ${start}
+        AND a.information_system_id > ${afterId}
+        AND a.information_system_id <= (SELECT max(id) FROM chunk)
       ORDER BY a.information_system_id, a.detected_at, a.id
     ),
     run_mode_at_start AS (
@@ -245,7 +250,8 @@ function ratedChunk({ day, start, afterId, price, options }: ChunkParameters): R
       FROM resource_adjustment_logs a
       WHERE a.change_type = 'run_mode_changed'
         AND a.detected_at >= ${start}
-        AND a.information_system_id IN (SELECT id FROM chunk)
+        AND a.information_system_id > ${afterId}
+        AND a.information_system_id <= (SELECT max(id) FROM chunk)
       ORDER BY a.information_system_id, a.detected_at, a.id
     ),
     discount_at_start AS (

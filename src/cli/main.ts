@@ -7,6 +7,7 @@ import { DomainError } from '../errors.js';
 import { localeFromLang, translate } from '../i18n/messages.js';
 import { registerBillingCommands, registerPriceCommands } from './commands/billing.js';
 import { registerSystemCommands, registerTenantCommands, registerVmCommands } from './commands/catalog.js';
+import { registerRemoteCommands } from './commands/remote.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerTaskCommands } from './commands/tasks.js';
 
@@ -21,6 +22,7 @@ registerSystemCommands(program);
 registerVmCommands(program);
 registerPriceCommands(program);
 registerTaskCommands(program);
+registerRemoteCommands(program);
 registerBillingCommands(program);
 
 const locale = localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG);

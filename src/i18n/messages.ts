@@ -141,6 +141,20 @@ const catalog = {
     'zh-CN': '生效日期为 {date} 的定价版本已存在',
     en: 'a price version effective from {date} already exists',
   },
+  price_version_in_use: {
+    'zh-CN':
+      '定价版本 {id}（{date} 起生效）已被计费记录使用，不能修改或删除；如需调价，请添加生效日期晚于今天的新定价版本',
+    en: 'price version {id} (effective from {date}) is used by billing records and cannot change; add a new price version that starts after today instead',
+  },
+  price_version_in_force: {
+    'zh-CN':
+      '定价版本 {id} 已于 {date} 生效（今天为 {today}），不能修改或删除；如需调价，请添加生效日期晚于今天的新定价版本',
+    en: 'price version {id} took effect on {date} (today is {today}) and cannot change; add a new price version that starts after today instead',
+  },
+  export_too_large: {
+    'zh-CN': '导出共 {count} 条记录，超过上限 {max} 条；请缩小日期范围，或按租户、信息系统筛选后分批导出',
+    en: 'the export has {count} records, more than the maximum of {max}; narrow the date range or filter by tenant or information system and export in parts',
+  },
   unknown_task: {
     'zh-CN': '任务 "{name}" 不存在；可用任务：{names}',
     en: 'unknown task "{name}"; tasks: {names}',
@@ -152,6 +166,58 @@ const catalog = {
   task_already_running: {
     'zh-CN': '任务 {name} 正在执行（执行记录 {run_id}），请等待其完成',
     en: 'task {name} is already running (run {run_id}); wait for it to finish',
+  },
+  cli_login_succeeded: {
+    'zh-CN': '已以 {username} 身份登录 {url}，凭据已保存到 {file}',
+    en: 'logged in to {url} as {username}; credentials saved to {file}',
+  },
+  cli_login_session_fallback: {
+    'zh-CN':
+      '无法创建 API 令牌（POST /api/tokens/ 返回 HTTP {status}），已改为保存会话 Cookie，{days} 天后过期，届时请重新登录',
+    en: 'could not create an API token (POST /api/tokens/ returned HTTP {status}); saved the session cookie instead, which expires in {days} days, so log in again then',
+  },
+  cli_password_prompt: { 'zh-CN': '{username} 的密码：', en: 'password for {username}: ' },
+  cli_password_missing: {
+    'zh-CN': '缺少密码：请在终端中运行以输入密码，或设置 CLOUD_PLATFORM_PASSWORD，或通过标准输入传入密码',
+    en: 'missing password: run in a terminal to type it, set CLOUD_PLATFORM_PASSWORD, or pipe it to standard input',
+  },
+  cli_not_logged_in: {
+    'zh-CN':
+      '未登录 {url}：请先运行 `cloud-platform login --url {url}`，或设置 CLOUD_PLATFORM_URL 与 CLOUD_PLATFORM_TOKEN',
+    en: 'not logged in to {url}: run `cloud-platform login --url {url}` first, or set CLOUD_PLATFORM_URL and CLOUD_PLATFORM_TOKEN',
+  },
+  cli_credentials_invalid: {
+    'zh-CN': '凭据文件 {file} 无效：{reason}；请重新运行 `cloud-platform login`',
+    en: 'invalid credentials file {file}: {reason}; run `cloud-platform login` again',
+  },
+  cli_api_unreachable: {
+    'zh-CN': '无法连接 {url}：{reason}；请确认服务已启动（cloud-platform start 或 serve）且地址正确',
+    en: 'cannot reach {url}: {reason}; check that the server runs (cloud-platform start or serve) and the URL is right',
+  },
+  cli_api_timed_out: {
+    'zh-CN': '请求 {url} 超时（{seconds} 秒无响应）',
+    en: 'request to {url} timed out after {seconds} s without a response',
+  },
+  cli_api_unexpected: {
+    'zh-CN': '{url} 返回了意外的响应（HTTP {status}）；请确认地址指向 cloud-platform 服务',
+    en: '{url} returned an unexpected response (HTTP {status}); check that the URL points to a cloud-platform server',
+  },
+  cli_task_started: {
+    'zh-CN': '任务 {name} 已开始（执行记录 {run_id}），结果见 {url}',
+    en: 'task {name} started (run {run_id}); its result will be at {url}',
+  },
+  cli_invalid_url: {
+    'zh-CN': '地址 "{value}" 无效：应为以 http:// 或 https:// 开头的地址，例如 http://127.0.0.1:8000',
+    en: 'invalid URL "{value}": use an address that starts with http:// or https://, e.g. http://127.0.0.1:8000',
+  },
+  cli_invalid_wait: {
+    'zh-CN': '--wait 的值 "{value}" 无效：应为 0 到 {max} 之间的整数秒',
+    en: 'invalid --wait "{value}": use a whole number of seconds from 0 to {max}',
+  },
+  cli_task_wait_timed_out: {
+    'zh-CN':
+      '等待超时：任务 {name}（执行记录 {run_id}）在 {seconds} 秒后仍在执行，服务器上会继续执行；稍后可查看 {url}',
+    en: 'timed out: task {name} (run {run_id}) is still running after {seconds} s and continues on the server; check {url} later',
   },
   no_price_version: {
     'zh-CN': '{date} 没有生效的定价版本；请添加生效日期不晚于该日的定价版本',
@@ -232,10 +298,25 @@ const catalog = {
     en: 'invalid role "{value}": use admin, tenant_admin or tenant_viewer',
   },
   role_tenant_mismatch: {
-    'zh-CN': '角色 {role} {rule}',
-    en: 'role {role} {rule}',
+    'zh-CN':
+      '角色 {role} 与租户设置不符：admin 不属于任何租户，tenant_admin 和 tenant_viewer 必须指定一个租户',
+    en: 'role {role} does not fit the tenant given: admin has no tenant, tenant_admin and tenant_viewer need one',
   },
   username_exists: { 'zh-CN': '用户名 "{username}" 已存在', en: 'username "{username}" already exists' },
+  last_active_admin: {
+    'zh-CN':
+      '{username} 是最后一个启用的管理员，不能删除、停用或改为其他角色；请先将另一用户设为启用的 admin',
+    en: '{username} is the last active admin and cannot be deleted, deactivated or given another role; make another user an active admin first',
+  },
+  vm_read_only: {
+    'zh-CN':
+      '虚拟机 {external_id} 来自资源清单数据源 {provider}，只读；请在该数据源中修改，只有 provider 为 local 的虚拟机可在此修改',
+    en: 'virtual machine {external_id} comes from inventory source {provider} and is read-only; change it in that source, because only VMs of provider local can be changed here',
+  },
+  vm_system_required: {
+    'zh-CN': '缺少 information_system：租户管理员创建的虚拟机必须分配到本租户的信息系统',
+    en: 'missing information_system: a tenant_admin must assign a new VM to one of its tenant’s information systems',
+  },
   cli_admin_created: {
     'zh-CN': '已创建首个管理员 {username}，初始密码：{password}（仅显示这一次，请妥善保存）',
     en: 'created the first admin {username} with password {password} (shown only this once; keep it safe)',

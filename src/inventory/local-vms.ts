@@ -141,6 +141,40 @@ export async function assignLocalVm(
   });
 }
 
+/**
+ * Resizes a VM and/or assigns it to a system in one transaction, so that a
+ * rejected part leaves nothing changed and one detection run logs every change.
+ */
+export async function updateLocalVm(
+  db: Db,
+  input: { external_id: unknown; cpu?: unknown; memory?: unknown; storage?: unknown; system?: unknown },
+  context: ChangeContext,
+): Promise<LocalVmChange> {
+  const observed: {
+    observed_cpu?: number;
+    observed_memory?: string;
+    observed_storage?: string;
+    observed_system_id?: number;
+  } = {};
+  if (input.cpu !== undefined) observed.observed_cpu = parseCpu(input.cpu);
+  if (input.memory !== undefined) observed.observed_memory = parseSize(input.memory, 'memory');
+  if (input.storage !== undefined) observed.observed_storage = parseSize(input.storage, 'storage');
+  if (Object.keys(observed).length === 0 && input.system === undefined) {
+    throw new DomainError('nothing_to_change', { options: 'cpu, memory, storage, system' });
+  }
+
+  return db.transaction().execute(async (trx) => {
+    await lockAdjustments(trx);
+    const vm = await requireLocalVm(trx, input.external_id);
+    if (input.system !== undefined) {
+      observed.observed_system_id = (await requireActiveSystem(trx, input.system, 'system')).id;
+    }
+    const now = context.now ?? new Date();
+    await new VirtualMachineRepository(trx).updateObserved(vm.id, observed, now);
+    return detectFor(trx, vm.id, context, now);
+  });
+}
+
 /** Marks a VM deleted; detection removes it from its system's totals. */
 export async function removeLocalVm(
   db: Db,

@@ -23,7 +23,11 @@ export class TaskAlreadyRunningError extends DomainError {
  * (PGlite is already single-process through its data folder lock).
  */
 export class TaskRunner {
-  readonly #running = new Map<string, Promise<TaskRun>>();
+  /** Runs in progress in this process by task name, with the TaskRun id once the row exists. */
+  readonly #running = new Map<
+    string,
+    { readonly finished: Promise<TaskRun>; readonly runId: string | null }
+  >();
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -43,22 +47,57 @@ export class TaskRunner {
    * TaskAlreadyRunningError when a run of the task is in progress.
    */
   async run(name: string, rawArguments: Record<string, unknown>, trigger: TaskTrigger): Promise<TaskRun> {
+    const { finished } = await this.start(name, rawArguments, trigger);
+    return finished;
+  }
+
+  /**
+   * Starts `name` and resolves as soon as its TaskRun row exists, with the run
+   * id and a promise of the finished TaskRun. Rejects like `run` when the run
+   * cannot start. A failure of the task itself resolves `finished` with a
+   * failed TaskRun. `finished` rejects only when the database cannot record
+   * the outcome, so a caller that does not await it must still catch it.
+   */
+  async start(
+    name: string,
+    rawArguments: Record<string, unknown>,
+    trigger: TaskTrigger,
+  ): Promise<{ runId: string; finished: Promise<TaskRun> }> {
     const task = getTask(name);
     const args = task.parseArguments(rawArguments, { now: this.clock(), settings: this.settings });
 
-    if (this.#running.has(task.name)) throw new TaskAlreadyRunningError(task.name, null);
-    const run = this.#withCrossProcessLock(task, () => this.#execute(task, args, trigger));
-    this.#running.set(task.name, run);
-    try {
-      return await run;
-    } finally {
+    // No await may come before #running.set, because a second call in the same tick must see this run.
+    const current = this.#running.get(task.name);
+    if (current) throw new TaskAlreadyRunningError(task.name, current.runId);
+    let runId: string | null = null;
+    let recordCreated: (id: string) => void = () => undefined;
+    const created = new Promise<string>((resolve) => {
+      recordCreated = (id) => {
+        runId = id;
+        resolve(id);
+      };
+    });
+    const finished = this.#withCrossProcessLock(task, () =>
+      this.#execute(task, args, trigger, recordCreated),
+    );
+    this.#running.set(task.name, {
+      finished,
+      get runId() {
+        return runId;
+      },
+    });
+    const forget = () => {
       this.#running.delete(task.name);
-    }
+    };
+    finished.then(forget, forget);
+
+    // `finished` settles first only when the run failed to start (lock taken, insert failed).
+    return { runId: await Promise.race([created, finished.then((run) => run.id)]), finished };
   }
 
   /** Waits for every run in progress in this process to finish. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.#running.values()]);
+    await Promise.allSettled([...this.#running.values()].map((entry) => entry.finished));
   }
 
   async #withCrossProcessLock(task: TaskDefinition, execute: () => Promise<TaskRun>): Promise<TaskRun> {
@@ -84,6 +123,7 @@ export class TaskRunner {
     task: TaskDefinition,
     args: Record<string, unknown>,
     trigger: TaskTrigger,
+    recordCreated: (runId: string) => void,
   ): Promise<TaskRun> {
     const taskRuns = new TaskRunRepository(this.database.db);
     const startedAt = this.clock();
@@ -94,6 +134,7 @@ export class TaskRunner {
       arguments: args,
       started_at: startedAt,
     });
+    recordCreated(record.id);
     const logger = this.logger.child({ task: task.name, run_id: record.id, trigger });
     logger.info({ arguments: args }, 'task started');
 

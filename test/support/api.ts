@@ -5,7 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { createApiToken, createUser } from '../../src/api/auth/accounts.js';
 import { loadSettings } from '../../src/config/settings.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
 import { TaskRunner } from '../../src/tasks/runner.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
 import { beijing, createSystem } from './fixtures.js';
@@ -36,7 +36,10 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-export async function createApiWorld(backend: Backend = 'pglite'): Promise<ApiWorld> {
+export async function createApiWorld(
+  backend: Backend = 'pglite',
+  options: { logger?: Logger } = {},
+): Promise<ApiWorld> {
   const database = await createTestDatabase(backend);
   const settings = loadSettings({ BILLING_TIMEZONE: 'Asia/Shanghai', LOG_LEVEL: 'silent' });
   const at = beijing('2026-01-01T09:00:00');
@@ -75,7 +78,7 @@ export async function createApiWorld(backend: Backend = 'pglite'): Promise<ApiWo
   const runner = new TaskRunner(database, settings, silentLogger);
   const violations: string[] = [];
   const app = await buildApp(
-    { database, settings, logger: silentLogger, runner },
+    { database, settings, logger: options.logger ?? silentLogger, runner },
     { beforeRoutes: (instance) => checkResponsesAgainstSchemas(instance, violations) },
   );
 
@@ -85,8 +88,9 @@ export async function createApiWorld(backend: Backend = 'pglite'): Promise<ApiWo
     tenantA,
     tenantB,
     tokens,
-    request: (caller, method, url, body, headers = {}) =>
-      app.inject({
+    request: async (caller, method, url, body, headers = {}) => {
+      violations.length = 0;
+      const response = await app.inject({
         method,
         url,
         headers: {
@@ -94,7 +98,15 @@ export async function createApiWorld(backend: Backend = 'pglite'): Promise<ApiWo
           ...headers,
         },
         ...(body === undefined ? {} : { payload: body as object }),
-      }),
+      });
+      if (violations.length > 0) {
+        throw new Error(`${method} ${url} answered outside its schema: ${violations.join('; ')}`);
+      }
+      // A handler that returns what its schema cannot serialize ends here too, as a 500.
+      if (response.statusCode >= 500)
+        throw new Error(`${method} ${url} answered ${response.statusCode}: ${response.body}`);
+      return response;
+    },
     close: async () => {
       await app.close();
       await runner.drain();

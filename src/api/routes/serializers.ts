@@ -1,7 +1,12 @@
 import { Type } from 'typebox';
 
 import type { AdjustmentLogWithCodes } from '../../db/repositories/adjustment-log.repository.js';
+import type {
+  BillingRecordWithNames,
+  BillingSummaryRow,
+} from '../../db/repositories/billing-record.repository.js';
 import type { InformationSystemWithTenant } from '../../db/repositories/information-system.repository.js';
+import type { PriceVersionWithUsage } from '../../db/repositories/price-version.repository.js';
 import type { BillingRecord, Tenant, VirtualMachine } from '../../db/schema.js';
 import { DateString, DateTimeString, DecimalString } from '../schemas.js';
 
@@ -223,5 +228,95 @@ export function serializeAdjustmentLog(log: AdjustmentLogWithCodes) {
     detected_at: log.detected_at.toISOString(),
     effective_date: log.effective_date,
     task_run: log.task_run_id === null ? null : Number(log.task_run_id),
+  };
+}
+
+/** Path parameter of resources with bigint ids (billing records, adjustment logs). */
+export const BigIdParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+});
+
+export const BillingRecordWithNamesSchema = Type.Object({
+  ...BillingRecordSchema.properties,
+  tenant_code: Type.String(),
+  tenant_name: Type.String(),
+  information_system_code: Type.String(),
+  information_system_name: Type.String(),
+});
+
+export function serializeBillingRecordWithNames(record: BillingRecordWithNames) {
+  return {
+    ...serializeBillingRecord(record),
+    tenant_code: record.tenant_code,
+    tenant_name: record.tenant_name,
+    information_system_code: record.system_code,
+    information_system_name: record.system_name,
+  };
+}
+
+export const BillingSummaryRowSchema = Type.Object({
+  tenant: Type.Optional(
+    Type.Integer({
+      description: 'group_by 为 tenant 或 information_system 时 / with group_by tenant or information_system',
+    }),
+  ),
+  tenant_code: Type.Optional(Type.String()),
+  tenant_name: Type.Optional(Type.String()),
+  information_system: Type.Optional(
+    Type.Integer({ description: 'group_by 为 information_system 时 / with group_by information_system' }),
+  ),
+  information_system_code: Type.Optional(Type.String()),
+  information_system_name: Type.Optional(Type.String()),
+  month: Type.Optional(
+    Type.String({
+      pattern: '^\\d{4}-\\d{2}$',
+      description: 'group_by=month：计费日期所在月份 / month of billing_date, YYYY-MM',
+    }),
+  ),
+  record_count: Type.Integer(),
+  gross_amount: DecimalString,
+  amount: DecimalString,
+});
+
+/** Drops the key fields that do not belong to the summary's grouping. */
+export function serializeSummaryRow(row: BillingSummaryRow) {
+  const keys = Object.fromEntries(
+    Object.entries({
+      tenant: row.tenant,
+      tenant_code: row.tenant_code,
+      tenant_name: row.tenant_name,
+      information_system: row.information_system,
+      information_system_code: row.information_system_code,
+      information_system_name: row.information_system_name,
+      month: row.month,
+    }).filter(([, value]) => value !== null),
+  );
+  return {
+    ...keys,
+    record_count: Number(row.record_count),
+    gross_amount: row.gross_amount,
+    amount: row.amount,
+  };
+}
+
+export const PriceVersionSchema = Type.Object({
+  id: Type.Integer(),
+  effective_from: DateString,
+  cpu_price: DecimalString,
+  memory_price: DecimalString,
+  storage_price: DecimalString,
+  in_use: Type.Boolean({ description: '是否已有计费记录使用 / whether a billing record uses it' }),
+  created_at: DateTimeString,
+});
+
+export function serializePriceVersion(version: PriceVersionWithUsage) {
+  return {
+    id: version.id,
+    effective_from: version.effective_from,
+    cpu_price: version.cpu_price,
+    memory_price: version.memory_price,
+    storage_price: version.storage_price,
+    in_use: version.in_use,
+    created_at: version.created_at.toISOString(),
   };
 }

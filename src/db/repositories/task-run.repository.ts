@@ -1,5 +1,15 @@
 import type { Db } from '../database.js';
-import type { TaskRun, TaskTrigger } from '../schema.js';
+import type { TaskRun, TaskRunStatus, TaskTrigger } from '../schema.js';
+
+export interface TaskRunListFilter {
+  taskName?: string;
+  status?: TaskRunStatus;
+  trigger?: TaskTrigger;
+  orderBy: 'id' | 'started_at' | 'finished_at';
+  direction: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
 
 export class TaskRunRepository {
   constructor(private readonly db: Db) {}
@@ -56,5 +66,29 @@ export class TaskRunRepository {
     let query = this.db.selectFrom('task_runs').selectAll().orderBy('id', 'desc').limit(filter.limit);
     if (filter.taskName) query = query.where('task_name', '=', filter.taskName);
     return query.execute();
+  }
+
+  getById(id: string): Promise<TaskRun | undefined> {
+    return this.db.selectFrom('task_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Returns one page of runs matching `filter` and the total count. Ties in `orderBy` are ordered by id. */
+  async getPage(filter: TaskRunListFilter): Promise<{ rows: TaskRun[]; count: number }> {
+    let query = this.db.selectFrom('task_runs');
+    if (filter.taskName) query = query.where('task_name', '=', filter.taskName);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
+
+    const { count } = await query
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .executeTakeFirstOrThrow();
+    const rows = await query
+      .selectAll()
+      .orderBy(filter.orderBy, filter.direction)
+      .orderBy('id', filter.direction)
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute();
+    return { rows, count: Number(count) };
   }
 }

@@ -1,7 +1,15 @@
 import type { Db } from '../database.js';
 import type { Role, User } from '../schema.js';
+import { escapeLike } from './like.js';
 
 export type AuthenticatedUser = Pick<User, 'id' | 'username' | 'role' | 'tenant_id'>;
+
+export interface UserListFilter {
+  role?: Role;
+  tenant?: number;
+  isActive?: boolean;
+  search?: string;
+}
 
 export class UserRepository {
   constructor(private readonly db: Db) {}
@@ -12,6 +20,78 @@ export class UserRepository {
 
   getById(id: number): Promise<User | undefined> {
     return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Reads a user and locks the row until the transaction ends. */
+  getByIdForUpdate(id: number): Promise<User | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  /**
+   * Locks the rows of all active admins, in id order, until the transaction
+   * ends, and returns their ids. Changes that may remove the last active admin
+   * take this lock first, so two of them cannot both see another admin left.
+   */
+  async lockActiveAdmins(): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('role', '=', 'admin')
+      .where('is_active', '=', true)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  private filtered(filter: UserListFilter) {
+    let query = this.db.selectFrom('users');
+    if (filter.role) query = query.where('role', '=', filter.role);
+    if (filter.tenant !== undefined) query = query.where('tenant_id', '=', filter.tenant);
+    if (filter.isActive !== undefined) query = query.where('is_active', '=', filter.isActive);
+    if (filter.search) query = query.where('username', 'like', `%${escapeLike(filter.search)}%`);
+    return query;
+  }
+
+  async count(filter: UserListFilter): Promise<number> {
+    const { count } = await this.filtered(filter)
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(count);
+  }
+
+  getPage(
+    filter: UserListFilter & {
+      orderBy: 'username' | 'role' | 'created_at' | 'last_login_at' | 'id';
+      direction: 'asc' | 'desc';
+      limit: number;
+      offset: number;
+    },
+  ): Promise<User[]> {
+    return this.filtered(filter)
+      .selectAll()
+      .orderBy(filter.orderBy, filter.direction)
+      .orderBy('id')
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute();
+  }
+
+  update(
+    id: number,
+    changes: Partial<{ password_hash: string; role: Role; tenant_id: number | null; is_active: boolean }>,
+  ): Promise<User> {
+    return this.db
+      .updateTable('users')
+      .set(changes)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Deletes a user. The foreign keys (ON DELETE CASCADE) delete the user's sessions and API tokens with it. */
+  delete(id: number) {
+    return this.db.deleteFrom('users').where('id', '=', id).execute();
   }
 
   countAdmins(): Promise<{ count: string }> {
@@ -65,6 +145,10 @@ export class UserRepository {
 
   deleteSession(idHash: string) {
     return this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+  }
+
+  deleteSessionsOfUser(userId: number) {
+    return this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
   }
 
   touchToken(id: number, at: Date) {

@@ -1,10 +1,104 @@
 import type { Db } from '../database.js';
 import type { VirtualMachine, VmStatus } from '../schema.js';
+import { escapeLike } from './like.js';
 
 export type VirtualMachineWithSystem = VirtualMachine & { system_code: string | null };
 
+export interface VmListFilter {
+  /** Tenant id whose VMs are visible, or null for all. */
+  scope: number | null;
+  /** System id that the VM's recorded or observed assignment names. */
+  system?: number;
+  provider?: string;
+  status?: VmStatus;
+  /** Text that the name or the external id contains, case-insensitively. */
+  search?: string;
+}
+
+export type VmOrderColumn =
+  | 'external_id'
+  | 'name'
+  | 'provider'
+  | 'status'
+  | 'recorded_cpu'
+  | 'recorded_memory'
+  | 'recorded_storage'
+  | 'created_at'
+  | 'last_synced_at'
+  | 'id';
+
 export class VirtualMachineRepository {
   constructor(private readonly db: Db) {}
+
+  /**
+   * Selects the VMs visible in `scope`: those whose recorded or observed system
+   * belongs to that tenant, or every VM when `scope` is null.
+   */
+  private visible(scope: number | null) {
+    const query = this.db.selectFrom('virtual_machines as vm');
+    if (scope === null) return query;
+    return query.where((eb) =>
+      eb.or([
+        eb(
+          'vm.information_system_id',
+          'in',
+          eb.selectFrom('information_systems').select('id').where('tenant_id', '=', scope),
+        ),
+        eb(
+          'vm.observed_system_id',
+          'in',
+          eb.selectFrom('information_systems').select('id').where('tenant_id', '=', scope),
+        ),
+      ]),
+    );
+  }
+
+  getById(id: number, scope: number | null): Promise<VirtualMachine | undefined> {
+    return this.visible(scope).selectAll('vm').where('vm.id', '=', id).executeTakeFirst();
+  }
+
+  private filtered(filter: VmListFilter) {
+    let query = this.visible(filter.scope);
+    const system = filter.system;
+    if (system !== undefined) {
+      query = query.where((eb) =>
+        eb.or([eb('vm.information_system_id', '=', system), eb('vm.observed_system_id', '=', system)]),
+      );
+    }
+    if (filter.provider) query = query.where('vm.provider', '=', filter.provider);
+    if (filter.status) query = query.where('vm.status', '=', filter.status);
+    if (filter.search) {
+      const pattern = `%${escapeLike(filter.search)}%`;
+      query = query.where((eb) =>
+        eb.or([eb('vm.name', 'ilike', pattern), eb('vm.external_id', 'ilike', pattern)]),
+      );
+    }
+    return query;
+  }
+
+  async count(filter: VmListFilter): Promise<number> {
+    const { count } = await this.filtered(filter)
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(count);
+  }
+
+  getPage(
+    filter: VmListFilter & {
+      orderBy: VmOrderColumn;
+      direction: 'asc' | 'desc';
+      limit: number;
+      offset: number;
+    },
+  ): Promise<VirtualMachine[]> {
+    return this.filtered(filter)
+      .selectAll('vm')
+      .orderBy(`vm.${filter.orderBy}`, filter.direction)
+      .orderBy('vm.id')
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute();
+  }
 
   getByExternalIdForUpdate(provider: string, externalId: string): Promise<VirtualMachine | undefined> {
     return this.db

@@ -1,0 +1,312 @@
+import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { TASKS } from '../src/tasks/registry.js';
+import { createApiWorld, type ApiWorld } from './support/api.js';
+
+const CLI = path.resolve('src/cli/main.ts');
+const TSX = path.resolve('node_modules/.bin/tsx');
+
+let world: ApiWorld;
+let serverUrl: string;
+let folder: string;
+let credentialsFile: string;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in a child process with `input` on its stdin and only the given cloud-platform variables set. */
+function cli(
+  args: string[],
+  options: { input?: string; lang?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, ...args], {
+      env: {
+        ...process.env,
+        LANG: options.lang ?? 'en_US.UTF-8',
+        LC_ALL: '',
+        LC_MESSAGES: '',
+        LOG_LEVEL: 'warn',
+        CLOUD_PLATFORM_CREDENTIALS: credentialsFile,
+        CLOUD_PLATFORM_URL: '',
+        CLOUD_PLATFORM_TOKEN: '',
+        CLOUD_PLATFORM_PASSWORD: '',
+        ...options.env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Replaces a task's work with a wait for `release()`, so that its run stays `running` until then. */
+function blockTask(name: 'sync_vm_status') {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  vi.spyOn(TASKS[name], 'run').mockImplementation(async () => {
+    await gate;
+    return { blocked: true };
+  });
+  return { release };
+}
+
+/** Waits until every run started by a test has finished, so the next test can start the same task. */
+async function waitUntilNoRunIsRunning(): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const running = await world.database.db
+      .selectFrom('task_runs')
+      .select('id')
+      .where('status', '=', 'running')
+      .execute();
+    if (running.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('a task run is still running after 10 s');
+}
+
+describe('cloud-platform login and task run against a server', () => {
+  beforeAll(async () => {
+    folder = mkdtempSync(path.join(tmpdir(), 'cloud-platform-remote-'));
+    credentialsFile = path.join(folder, 'config', 'credentials.json');
+    world = await createApiWorld();
+    await world.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = world.app.server.address() as AddressInfo;
+    serverUrl = `http://127.0.0.1:${address.port}`;
+  });
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await waitUntilNoRunIsRunning();
+  });
+
+  afterAll(async () => {
+    await world?.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('reports a missing login', async () => {
+    const result = await cli(['task', 'run', 'detect_resource_changes']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('not logged in to http://127.0.0.1:8000');
+  });
+
+  it('rejects a wrong password', async () => {
+    const result = await cli(['login', '--url', serverUrl, '--username', 'admin'], {
+      input: 'wrong-password\n',
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('wrong username or password');
+  });
+
+  it('logs in with a piped password and saves the credentials', async () => {
+    const result = await cli(['login', '--url', `${serverUrl}/`, '--username', 'admin'], {
+      input: 'admin-password\n',
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      `logged in to ${serverUrl} as admin; credentials saved to ${credentialsFile}`,
+    );
+    expect(statSync(credentialsFile).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(credentialsFile)).mode & 0o777).toBe(0o700);
+    const text = readFileSync(credentialsFile, 'utf8');
+    expect(text).not.toContain('admin-password');
+    const saved = JSON.parse(text);
+    expect(saved.url).toBe(serverUrl);
+    expect(saved.username).toBe('admin');
+    expect(saved.token).toMatch(/^cpt_/);
+    expect(saved.session).toBeUndefined();
+
+    // The session that created the token is logged out again.
+    const sessions = await world.database.db.selectFrom('sessions').select('user_id').execute();
+    expect(sessions).toEqual([]);
+  });
+
+  it('falls back to the session cookie without a token endpoint', async () => {
+    // A stand-in for a server version without POST /api/tokens/.
+    const server = createHttpServer((request, response) => {
+      if (request.url === '/api/auth/login/') {
+        response.setHeader('set-cookie', 'cp_session=session-value; Max-Age=604800; Path=/; HttpOnly');
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ id: 1, username: 'admin', role: 'admin', tenant_id: null }));
+        return;
+      }
+      response.statusCode = 404;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ code: 'not_found', message: 'not found' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const file = path.join(folder, 'fallback.json');
+
+    try {
+      const result = await cli(['login', '--url', url], {
+        env: { CLOUD_PLATFORM_CREDENTIALS: file, CLOUD_PLATFORM_PASSWORD: 'any-password' },
+      });
+
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(
+        'could not create an API token (POST /api/tokens/ returned HTTP 404); saved the session cookie instead, which expires in 7 days',
+      );
+      const saved = JSON.parse(readFileSync(file, 'utf8'));
+      expect(saved).toMatchObject({ url, username: 'admin', session: 'session-value' });
+      expect(saved.token).toBeUndefined();
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('runs a task with a saved session cookie', async () => {
+    const login = await world.request('anonymous', 'POST', '/api/auth/login/', {
+      username: 'admin',
+      password: 'admin-password',
+    });
+    const session = login.cookies.find((cookie) => cookie.name === 'cp_session')!.value;
+    const file = path.join(folder, 'session.json');
+    writeFileSync(file, JSON.stringify({ url: serverUrl, username: 'admin', session }), { mode: 0o600 });
+
+    const result = await cli(['task', 'run', 'detect_resource_changes', '--wait', '30', '--json'], {
+      env: { CLOUD_PLATFORM_CREDENTIALS: file },
+    });
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).status).toBe('succeeded');
+  });
+
+  it('runs a task and prints its summary as JSON', async () => {
+    const result = await cli(['task', 'run', 'detect_resource_changes', '--wait', '30', '--json']);
+
+    expect(result.code).toBe(0);
+    const run = JSON.parse(result.stdout);
+    expect(run).toMatchObject({
+      task_name: 'detect_resource_changes',
+      status: 'succeeded',
+      trigger: 'manual',
+      error: null,
+      result: { changes: 0, by_type: {}, vms_changed: 0, systems_changed: 0 },
+    });
+  });
+
+  it('prints the summary for people in Chinese', async () => {
+    const result = await cli(['task', 'run', 'detect_resource_changes', '--wait'], { lang: 'zh_CN.UTF-8' });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/任务 detect_resource_changes 执行成功（执行记录 \d+，耗时 [\d.]+ 秒）/);
+    expect(result.stdout).toContain('"changes": 0');
+  });
+
+  it('starts a run without waiting', async () => {
+    const result = await cli(['task', 'run', 'detect_resource_changes']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `task detect_resource_changes started \\(run (\\d+)\\); its result will be at ${serverUrl}/api/task-runs/\\d+/`,
+      ),
+    );
+  });
+
+  it('exits 2 with the API message for a bad date', async () => {
+    const [english, chinese] = await Promise.all([
+      cli(['task', 'run', 'create_daily_billing_records', '--date', '2026-13-01', '--wait']),
+      cli(['task', 'run', 'create_daily_billing_records', '--date', '2026-13-01'], { lang: 'zh_CN.UTF-8' }),
+    ]);
+
+    expect(english.code).toBe(2);
+    expect(english.stderr).toContain(
+      'invalid date "2026-13-01": use a calendar date in the form YYYY-MM-DD, e.g. 2026-01-31',
+    );
+    expect(chinese.code).toBe(2);
+    expect(chinese.stderr).toContain('日期 "2026-13-01" 无效');
+  });
+
+  it('exits 2 for an unknown task and for a bad --wait', async () => {
+    const [unknown, wait] = await Promise.all([
+      cli(['task', 'run', 'bill_everything']),
+      cli(['task', 'run', 'detect_resource_changes', '--wait', 'soon']),
+    ]);
+
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown task "bill_everything"');
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toContain('invalid --wait "soon"');
+  });
+
+  it('exits 4 on timeout and 3 while the task is running', async () => {
+    const blocked = blockTask('sync_vm_status');
+
+    const timedOut = await cli(['task', 'run', 'sync_vm_status', '--wait', '1', '--json']);
+    const busy = await cli(['task', 'run', 'sync_vm_status']);
+    blocked.release();
+
+    expect(timedOut.code).toBe(4);
+    expect(timedOut.stderr).toMatch(/timed out: task sync_vm_status \(run \d+\) is still running after 1 s/);
+    expect(JSON.parse(timedOut.stdout).status).toBe('running');
+    expect(busy.code).toBe(3);
+    expect(busy.stderr).toContain('task sync_vm_status is already running');
+  });
+
+  it('exits 1 when the task fails', async () => {
+    vi.spyOn(TASKS.sync_vm_status, 'run').mockRejectedValue(new Error('inventory host refused'));
+
+    const result = await cli(['task', 'run', 'sync_vm_status', '--wait', '30']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/task sync_vm_status failed \(run \d+\): Error: inventory host refused/);
+  });
+
+  it('uses CLOUD_PLATFORM_URL and CLOUD_PLATFORM_TOKEN', async () => {
+    const env = {
+      CLOUD_PLATFORM_CREDENTIALS: path.join(folder, 'absent.json'),
+      CLOUD_PLATFORM_URL: serverUrl,
+    };
+
+    const admin = await cli(['task', 'run', 'detect_resource_changes', '--wait', '30', '--json'], {
+      env: { ...env, CLOUD_PLATFORM_TOKEN: world.tokens.admin },
+    });
+    const viewer = await cli(['task', 'run', 'detect_resource_changes'], {
+      env: { ...env, CLOUD_PLATFORM_TOKEN: world.tokens.tenant_viewer },
+    });
+
+    expect(admin.code).toBe(0);
+    expect(JSON.parse(admin.stdout).status).toBe('succeeded');
+    expect(viewer.code).toBe(1);
+    expect(viewer.stderr).toContain('permission denied: role tenant_viewer cannot do this');
+  });
+
+  it('reports a server that cannot be reached', async () => {
+    // A port that was free a moment ago, so nothing listens on it.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const result = await cli(['task', 'run', 'detect_resource_changes'], {
+      env: { CLOUD_PLATFORM_URL: `http://127.0.0.1:${closedPort}`, CLOUD_PLATFORM_TOKEN: world.tokens.admin },
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot reach http://127.0.0.1:${closedPort}: ECONNREFUSED`);
+  });
+});
