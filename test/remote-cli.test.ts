@@ -82,7 +82,8 @@ async function waitUntilNoRunIsRunning(): Promise<void> {
   throw new Error('a task run is still running after 10 s');
 }
 
-describe('cloud-platform login and task run against a server', () => {
+// Each command is a new Node.js process; on a busy 2-core machine that takes seconds.
+describe('cloud-platform login and task run against a server', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     folder = mkdtempSync(path.join(tmpdir(), 'cloud-platform-remote-'));
     credentialsFile = path.join(folder, 'config', 'credentials.json');

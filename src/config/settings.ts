@@ -30,7 +30,7 @@ export interface Settings {
   /** Cron patterns (in the billing time zone) keyed by task name. */
   schedules: Record<string, string>;
   logLevel: string;
-  /** HTTP port of the API and console. */
+  /** HTTP port of the API. */
   port: number;
   /** Address the HTTP server listens on. */
   host: string;

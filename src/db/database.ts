@@ -9,6 +9,7 @@ import lockfile from 'proper-lockfile';
 import { silentLogger, type Logger } from '../logger.js';
 import * as initial from './migrations/0001_initial.js';
 import * as users from './migrations/0002_users.js';
+import * as billingRecordsWithoutForeignKeys from './migrations/0003_billing_records_without_foreign_keys.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -119,6 +120,12 @@ const migrations: Record<string, Migration> = {
   '0002_users': {
     async up(db) {
       for (const statement of users.statements) await sql.raw(statement).execute(db);
+    },
+  },
+  '0003_billing_records_without_foreign_keys': {
+    async up(db) {
+      for (const statement of billingRecordsWithoutForeignKeys.statements)
+        await sql.raw(statement).execute(db);
     },
   },
 };

@@ -322,8 +322,8 @@ const catalog = {
     en: 'created the first admin {username} with password {password} (shown only this once; keep it safe)',
   },
   cli_listening: {
-    'zh-CN': 'API 与控制台地址：{url}（API 文档 {url}/api/docs/）',
-    en: 'API and console at {url} (API docs at {url}/api/docs/)',
+    'zh-CN': 'API 地址：{url}（API 文档 {url}/api/docs/）',
+    en: 'API at {url} (API docs at {url}/api/docs/)',
   },
   cli_tenant_added: {
     'zh-CN': '已添加租户 {code}（{name}），折扣率 {discount_rate}',

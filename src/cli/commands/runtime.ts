@@ -12,7 +12,7 @@ export function registerRuntimeCommands(program: Command): void {
   program
     .command('start')
     .description(
-      '启动嵌入式运行环境：迁移、演示数据、定时任务 / start the embedded runtime: migrate, demo data, scheduled tasks',
+      '启动嵌入式运行环境：迁移、演示数据、定时任务与 API / start the embedded runtime: migrations, demo data, scheduled tasks and the API',
     )
     .option('--no-demo', '空数据库时不载入演示数据 / do not load demo data into an empty database')
     .action(async (options: { demo: boolean }) => {
@@ -49,9 +49,7 @@ export function registerRuntimeCommands(program: Command): void {
 
   program
     .command('serve')
-    .description(
-      '只启动 HTTP API 与控制台（不运行定时任务）/ start only the HTTP API and console, without the scheduler',
-    )
+    .description('只启动 HTTP API（不运行定时任务）/ start only the HTTP API, without the scheduler')
     .option('--port <port>', 'HTTP 端口 / HTTP port (setting PORT, default 8000)')
     .action(async (options: { port?: string }) => {
       const context = createContext(options.port === undefined ? {} : { PORT: options.port });
