@@ -23,10 +23,11 @@ import { BILLED_HOURS } from './pricing.js';
  *     detected at or after D 00:00, else the current value. A change detected
  *     during D therefore takes effect on D+1.
  *  4. Prices come from the price version with the latest effective_from ≤ D.
- *  5. Hours per day follow the run mode (BILLED_HOURS); each amount is
- *     size × unit price × hours; gross is their sum; amount is gross × discount
- *     rate, rounded half-up to 0.01 CNY (PostgreSQL's round(numeric, 2) rounds
- *     halves away from zero, which is half-up for these non-negative amounts).
+ *  5. Hours per day follow the run mode (BILLED_HOURS). Each amount is
+ *     size × unit price × hours, and gross is their sum. The amount charged is
+ *     gross × discount rate, rounded half-up to 0.01 CNY: PostgreSQL's
+ *     round(numeric, 2) rounds halves away from zero, which is half-up here
+ *     because amounts are never negative.
  *  6. Exactly once: the unique (information_system_id, billing_date) key and
  *     ON CONFLICT DO NOTHING make any repeated, concurrent or resumed run add
  *     only the records still missing.
@@ -214,8 +215,8 @@ interface ChunkParameters {
 }
 
 /**
- * The CTEs `chunk` (the next billable systems after afterId) through `rated`
- * (one row per system with its snapshot at D 00:00, unit prices and amounts).
+ * Builds the CTEs `chunk` (the next billable systems after afterId) through
+ * `rated` (one row per system with its snapshot at D 00:00, unit prices and amounts).
  */
 function ratedChunk({ day, start, afterId, price, options }: ChunkParameters): RawBuilder<unknown> {
   const hoursByRunMode = sql.join(
