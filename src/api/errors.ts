@@ -15,22 +15,57 @@ export interface FieldError {
   message: string;
 }
 
+/** Chinese names of the resources that `object_not_found` names in English. */
+const RESOURCE_NAMES_ZH: Record<string, string> = {
+  'API token': 'API 令牌',
+  'adjustment log': '资源变更记录',
+  'billing record': '计费记录',
+  'information system': '信息系统',
+  'price version': '定价版本',
+  'task run': '任务执行记录',
+  tenant: '租户',
+  user: '用户',
+  'virtual machine': '虚拟机',
+};
+
 export class ApiError extends Error {
   override name = 'ApiError';
+  readonly parameters: MessageParameters;
 
   constructor(
     readonly statusCode: number,
     readonly code: MessageCode,
-    readonly parameters: MessageParameters = {},
+    parameters: MessageParameters = {},
   ) {
     super(code);
+    const resource = parameters.resource;
+    this.parameters =
+      typeof resource === 'string'
+        ? { ...parameters, resource_zh: RESOURCE_NAMES_ZH[resource] ?? resource }
+        : parameters;
   }
 }
 
-/** Picks zh-CN or English from an Accept-Language header; zh-CN when absent or neither is preferred first. */
+/**
+ * Picks zh-CN or English from an Accept-Language header by quality value
+ * (RFC 9110): English when an `en` range ranks above every `zh` range, else zh-CN.
+ */
 export function localeFromAcceptLanguage(header: string | undefined): Locale {
-  const first = header?.split(',')[0]?.trim().toLowerCase() ?? '';
-  return first.startsWith('en') ? 'en' : 'zh-CN';
+  let english = -1;
+  let chinese = -1;
+  for (const [index, part] of (header ?? '').split(',').entries()) {
+    const [range = '', ...parameters] = part.trim().toLowerCase().split(';');
+    const qualityText = parameters
+      .map((parameter) => parameter.trim())
+      .find((parameter) => parameter.startsWith('q='));
+    const quality = qualityText === undefined ? 1 : Number(qualityText.slice(2));
+    if (!Number.isFinite(quality) || quality <= 0) continue;
+    // Earlier ranges win ties, as listed order is the client's preference.
+    const rank = quality - index * 1e-6;
+    if (range === 'en' || range.startsWith('en-')) english = Math.max(english, rank);
+    if (range === 'zh' || range.startsWith('zh-')) chinese = Math.max(chinese, rank);
+  }
+  return english > chinese ? 'en' : 'zh-CN';
 }
 
 const CONFLICT_CODES = new Set<string>([

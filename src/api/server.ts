@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import type { DatabaseHandle } from '../db/database.js';
+import { DomainError } from '../errors.js';
 import { translate, type Locale } from '../i18n/messages.js';
 import type { Logger } from '../logger.js';
 import type { TaskRunner } from '../tasks/runner.js';
@@ -27,7 +28,21 @@ export async function startServer(deps: {
   }
 
   const app = await buildApp(deps);
-  const address = await app.listen({ port: deps.settings.port, host: deps.settings.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: deps.settings.port, host: deps.settings.host });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new DomainError('listen_failed', {
+        host: deps.settings.host,
+        port: deps.settings.port,
+        reason: code,
+      });
+    }
+    throw error;
+  }
   deps.logger.info({ address }, 'HTTP API listening');
   return app;
 }

@@ -115,7 +115,17 @@ export async function createDailyBillingRecords(context: BillingTaskContext, arg
     if (args.force) {
       const result = await rerateDay(context.db, day, { ...options, reason: 'manual re-rate (--force)' });
       rerated.push(result);
-      context.logger.info({ ...result }, 're-rated billing day');
+      context.logger.info(
+        {
+          day,
+          systems_billable: result.systemsBillable,
+          records_changed: result.recordsChanged,
+          records_created: result.recordsCreated,
+          amount_before: result.amountBefore,
+          amount_after: result.amountAfter,
+        },
+        're-rated billing day',
+      );
     } else {
       const result = await billDay(context.db, day, options);
       billed.push(result);

@@ -39,6 +39,7 @@ describe('loadSettings', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must start with postgres://'],
     [{ INVENTORY_FILE: 'vms.csv' }, 'INVENTORY_FILE="vms.csv" must end in .json, .yaml or .yml'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ INVENTORY_FILE_PROVIDER: 'local' }, 'INVENTORY_FILE_PROVIDER=local is reserved'],
   ])('rejects %j', (environment, message) => {
     expect(errorOf(environment)).toContain(message);
   });

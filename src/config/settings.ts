@@ -101,6 +101,10 @@ const rawSchema = z.object({
   INVENTORY_FILE_PROVIDER: z
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'INVENTORY_FILE_PROVIDER must be lower-case letters, digits, - or _')
+    .refine((provider) => provider !== 'local', {
+      error:
+        'INVENTORY_FILE_PROVIDER=local is reserved for the VMs kept in the product database; choose another name',
+    })
     .default('file'),
   MISSING_AFTER_SYNCS: integerSetting('MISSING_AFTER_SYNCS', 1, 1000).default(3),
   SCHEDULE_CREATE_DAILY_BILLING_RECORDS: cronSetting('SCHEDULE_CREATE_DAILY_BILLING_RECORDS').default(

@@ -269,7 +269,7 @@ const catalog = {
     en: 'permission denied: role {role} cannot do this',
   },
   not_found: { 'zh-CN': '资源不存在：{path}', en: 'not found: {path}' },
-  object_not_found: { 'zh-CN': '{resource} {id} 不存在', en: '{resource} {id} not found' },
+  object_not_found: { 'zh-CN': '{resource_zh} {id} 不存在', en: '{resource} {id} not found' },
   validation_failed: {
     'zh-CN': '请求参数无效：{summary}',
     en: 'invalid request: {summary}',
@@ -316,6 +316,11 @@ const catalog = {
   vm_system_required: {
     'zh-CN': '缺少 information_system：租户管理员创建的虚拟机必须分配到本租户的信息系统',
     en: 'missing information_system: a tenant_admin must assign a new VM to one of its tenant’s information systems',
+  },
+  listen_failed: {
+    'zh-CN':
+      '无法在 {host}:{port} 上监听（{reason}）：端口可能已被占用；请用 PORT 环境变量或 --port 换一个端口',
+    en: 'cannot listen on {host}:{port} ({reason}): the port may be in use; choose another with the PORT variable or --port',
   },
   cli_admin_created: {
     'zh-CN': '已创建首个管理员 {username}，初始密码：{password}（仅显示这一次，请妥善保存）',
@@ -387,6 +392,10 @@ const catalog = {
     en: 'stopping: waiting for running tasks to finish…',
   },
   cli_no_rows: { 'zh-CN': '（无记录）', en: '(no rows)' },
+  cli_total_partial: {
+    'zh-CN': '显示最新 {shown} 条，共 {count} 条符合条件，全部金额合计 {amount} 元（用 --limit 显示更多）',
+    en: 'showing the newest {shown} of {count} matching records; all {count} total {amount} CNY (--limit shows more)',
+  },
   cli_total: {
     'zh-CN': '共 {count} 条，金额合计 {amount} 元',
     en: '{count} record(s), {amount} CNY in total',

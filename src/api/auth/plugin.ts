@@ -15,6 +15,9 @@ export type Access = 'public' | 'read' | 'write' | 'admin';
 
 export const SESSION_COOKIE = 'cp_session';
 
+/** An API token's last_used_at is updated when it is at least this old, so it may lag by up to a minute. */
+export const TOKEN_LAST_USED_RESOLUTION_MS = 60_000;
+
 declare module 'fastify' {
   interface FastifyRequest {
     user: AuthenticatedUser | null;
@@ -37,7 +40,13 @@ async function authenticate(db: Db, request: FastifyRequest): Promise<Authentica
   if (token) {
     const user = await users.getByTokenHash(hashSecret(token));
     if (!user) return null;
-    await users.touchToken(user.token_id, new Date());
+    // One UPDATE per request would serialize a script's concurrent requests on
+    // the token's row and make every read wait for a WAL flush.
+    const now = new Date();
+    const lastUsed = user.token_last_used_at;
+    if (lastUsed === null || now.getTime() - lastUsed.getTime() >= TOKEN_LAST_USED_RESOLUTION_MS) {
+      await users.touchToken(user.token_id, now);
+    }
     return { id: user.id, username: user.username, role: user.role, tenant_id: user.tenant_id };
   }
 

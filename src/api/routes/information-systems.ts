@@ -201,7 +201,7 @@ export const informationSystemRoutes: FastifyPluginAsyncTypebox = async (app) =>
       const [tenant, vms, latestRecords, logs, monthToDate] = await Promise.all([
         new TenantRepository(db).getById(system.tenant_id, null),
         new VirtualMachineRepository(db).getBySystem(system.id),
-        records.getPageForSystem({ systemId: system.id, limit: 30, offset: 0 }),
+        records.getLatestForSystem(system.id, 30),
         new AdjustmentLogRepository(db).getLatest({ systemId: system.id, limit: 30 }),
         yesterday >= monthStart
           ? records.sumForSystem(system.id, monthStart, yesterday)
@@ -212,7 +212,7 @@ export const informationSystemRoutes: FastifyPluginAsyncTypebox = async (app) =>
         system: serializeSystem(system),
         tenant: serializeTenant(tenant!),
         virtual_machines: vms.map(serializeVm),
-        billing_records: latestRecords.rows.map(serializeBillingRecord),
+        billing_records: latestRecords.map(serializeBillingRecord),
         adjustment_logs: logs.map(serializeAdjustmentLog),
         month_to_date_amount: monthToDate,
         month_to_date: { from: monthStart, to: yesterday >= monthStart ? yesterday : null },

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApiWorld, type ApiWorld } from '../../../test/support/api.js';
+import { TOKEN_LAST_USED_RESOLUTION_MS } from '../auth/plugin.js';
 
 describe('API token API', () => {
   let world: ApiWorld;
@@ -72,6 +73,35 @@ describe('API token API', () => {
       .executeTakeFirstOrThrow();
     expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored.last_used_at).not.toBeNull();
+  });
+
+  it('updates last use at most once a minute', async () => {
+    const created = await createToken('tenant_viewer', 'last use');
+    const lastUsedAt = async () =>
+      (
+        await world.database.db
+          .selectFrom('api_tokens')
+          .select('last_used_at')
+          .where('id', '=', created.id)
+          .executeTakeFirstOrThrow()
+      ).last_used_at;
+
+    expect((await withToken(created.token, 'GET', '/api/auth/me/')).statusCode).toBe(200);
+    const firstUse = await lastUsedAt();
+    expect(firstUse).not.toBeNull();
+
+    expect((await withToken(created.token, 'GET', '/api/auth/me/')).statusCode).toBe(200);
+    expect(await lastUsedAt()).toEqual(firstUse);
+
+    const twoMinutesAgo = new Date(Date.now() - 2 * TOKEN_LAST_USED_RESOLUTION_MS);
+    await world.database.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: twoMinutesAgo })
+      .where('id', '=', created.id)
+      .execute();
+    expect((await withToken(created.token, 'GET', '/api/auth/me/')).statusCode).toBe(200);
+    const thirdUse = await lastUsedAt();
+    expect(thirdUse!.getTime()).toBeGreaterThan(twoMinutesAgo.getTime() + TOKEN_LAST_USED_RESOLUTION_MS);
   });
 
   it('lists own tokens without secrets or hashes', async () => {

@@ -21,7 +21,10 @@ export const ApiTokenSchema = Type.Object({
     description: '令牌开头几位，用于辨认 / first characters of the token, to recognize it',
   }),
   created_at: DateTimeString,
-  last_used_at: Type.Union([DateTimeString, Type.Null()]),
+  last_used_at: Type.Union([DateTimeString, Type.Null()], {
+    description:
+      '最近使用时间，最多滞后一分钟 / when the token was last used, up to a minute behind; null if never',
+  }),
   revoked_at: Type.Union([DateTimeString, Type.Null()]),
 });
 

@@ -96,17 +96,17 @@ export function registerBillingCommands(program: Command): void {
         throw new DomainError('invalid_date_range', { from: filter.from, to: filter.to });
       }
 
-      const rows = await withDatabase(context, async ({ db }) => {
+      const { rows, summary } = await withDatabase(context, async ({ db }) => {
         if (filter.systemCode && !(await new InformationSystemRepository(db).getByCode(filter.systemCode))) {
           throw new DomainError('system_not_found', { code: filter.systemCode }, 'system');
         }
         if (filter.tenantCode && !(await new TenantRepository(db).getByCode(filter.tenantCode))) {
           throw new DomainError('tenant_not_found', { code: filter.tenantCode }, 'tenant');
         }
-        return new BillingRecordRepository(db).getFiltered(filter);
+        const records = new BillingRecordRepository(db);
+        return { rows: await records.getFiltered(filter), summary: await records.summarizeFiltered(filter) };
       });
 
-      const total = rows.reduce((sum, row) => sum.plus(row.amount), new Decimal(0)).toFixed(2);
       print(options, rows, () => {
         if (rows.length === 0) return translate('cli_no_rows', {}, context.locale);
         const table = rows.map((row) => ({ ...row, system: row.system_code, tenant: row.tenant_code }));
@@ -126,7 +126,11 @@ export function registerBillingCommands(program: Command): void {
             ],
             { locale: context.locale, timezone: context.settings.billingTimezone },
           ),
-          translate('cli_total', { count: rows.length, amount: total }, context.locale),
+          translate(
+            rows.length < summary.count ? 'cli_total_partial' : 'cli_total',
+            { shown: rows.length, count: summary.count, amount: new Decimal(summary.total).toFixed(2) },
+            context.locale,
+          ),
         ].join('\n');
       });
     });

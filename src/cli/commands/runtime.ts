@@ -23,6 +23,10 @@ export function registerRuntimeCommands(program: Command): void {
         settings: context.settings,
         logger: context.logger,
         locale: context.locale,
+      }).catch(async (error: unknown) => {
+        // Without the API the runtime must not keep the data folder and run tasks unseen.
+        await runtime.stop();
+        throw error;
       });
       console.log(
         translate(

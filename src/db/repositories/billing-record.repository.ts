@@ -94,6 +94,17 @@ export class BillingRecordRepository {
     return { rows, count: Number(count) };
   }
 
+  /** Returns a system's latest `limit` records, newest first, without counting them all. */
+  getLatestForSystem(systemId: number, limit: number): Promise<BillingRecord[]> {
+    return this.db
+      .selectFrom('billing_records')
+      .selectAll()
+      .where('information_system_id', '=', systemId)
+      .orderBy('billing_date', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
   /** Sums a system's amounts from `from` to `to`, both included, as exact decimal text. */
   async sumForSystem(systemId: number, from: string, to: string): Promise<string> {
     const row = await this.db
@@ -104,6 +115,27 @@ export class BillingRecordRepository {
       .where('billing_date', '<=', to)
       .executeTakeFirstOrThrow();
     return row.total;
+  }
+
+  /** Counts and sums every record that matches the filter, ignoring its limit. */
+  async summarizeFiltered(
+    filter: Omit<BillingRecordFilter, 'limit'>,
+  ): Promise<{ count: number; total: string }> {
+    let query = this.db
+      .selectFrom('billing_records as br')
+      .innerJoin('information_systems as s', 's.id', 'br.information_system_id')
+      .innerJoin('tenants as t', 't.id', 'br.tenant_id');
+    if (filter.systemCode) query = query.where('s.code', '=', filter.systemCode);
+    if (filter.tenantCode) query = query.where('t.code', '=', filter.tenantCode);
+    if (filter.from) query = query.where('br.billing_date', '>=', filter.from);
+    if (filter.to) query = query.where('br.billing_date', '<=', filter.to);
+    const row = await query
+      .select((eb) => [
+        eb.fn.countAll<string>().as('count'),
+        eb.fn.coalesce(eb.fn.sum<string>('br.amount'), eb.val('0')).as('total'),
+      ])
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), total: row.total };
   }
 
   getFiltered(filter: BillingRecordFilter): Promise<BillingRecordWithCodes[]> {

@@ -127,12 +127,21 @@ export class UserRepository {
       .executeTakeFirst();
   }
 
-  /** Returns the active user of an unrevoked API token with this hash. */
-  getByTokenHash(tokenHash: string): Promise<(AuthenticatedUser & { token_id: number }) | undefined> {
+  /** Returns the active user of an unrevoked API token with this hash, with the token's id and last use. */
+  getByTokenHash(
+    tokenHash: string,
+  ): Promise<(AuthenticatedUser & { token_id: number; token_last_used_at: Date | null }) | undefined> {
     return this.db
       .selectFrom('api_tokens as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
-      .select(['u.id', 'u.username', 'u.role', 'u.tenant_id', 't.id as token_id'])
+      .select([
+        'u.id',
+        'u.username',
+        'u.role',
+        'u.tenant_id',
+        't.id as token_id',
+        't.last_used_at as token_last_used_at',
+      ])
       .where('t.token_hash', '=', tokenHash)
       .where('t.revoked_at', 'is', null)
       .where('u.is_active', '=', true)

@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The API server under load: `cloud-platform serve` in a child process of its
+ * own, so that the load generator in the benchmark process does not share its
+ * event loop, and the sign-in of the benchmark's admin.
+ */
+
+const HOST = '127.0.0.1';
+const STARTUP_TIMEOUT_MS = 60_000;
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+export interface ServerProcess {
+  baseUrl: string;
+  pid: number;
+  /** Sends SIGTERM and waits for the exit; SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+/** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('could not read a free port');
+  return address.port;
+}
+
+function forwardLines(stream: NodeJS.ReadableStream, prefix: string): void {
+  createInterface({ input: stream }).on('line', (line) => console.log(`${prefix}${line}`));
+}
+
+async function waitUntilListening(child: ChildProcess, baseUrl: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`the API server exited with code ${child.exitCode} at start`);
+    try {
+      const response = await fetch(`${baseUrl}/api/schema/`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  throw new Error(`the API server did not answer on ${baseUrl} within ${STARTUP_TIMEOUT_MS / 1000} s`);
+}
+
+/**
+ * Starts `src/cli/main.ts serve` under tsx on a free loopback port against
+ * `databaseUrl`, with `adminPassword` for the first admin and LOG_LEVEL=warn,
+ * and returns once it answers HTTP. Its output is printed with a prefix.
+ */
+export async function startServerProcess(options: {
+  databaseUrl: string;
+  adminPassword: string;
+  projectRoot: string;
+}): Promise<ServerProcess> {
+  const port = await freePort();
+  const baseUrl = `http://${HOST}:${port}`;
+  // `node --import tsx` rather than the tsx binary, which would run the server
+  // in a grandchild process: this way `pid` is the server's own.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(options.projectRoot, 'src/cli/main.ts'), 'serve'],
+    {
+      cwd: options.projectRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: options.databaseUrl,
+        HOST,
+        PORT: String(port),
+        ADMIN_PASSWORD: options.adminPassword,
+        LOG_LEVEL: 'warn',
+        LANG: 'en_US.UTF-8',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  forwardLines(child.stdout!, '[server] ');
+  forwardLines(child.stderr!, '[server] ');
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    await waitUntilListening(child, baseUrl);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { baseUrl, pid: child.pid!, stop };
+}
+
+export type AuthMode = 'token' | 'session';
+
+/**
+ * Signs in as `username` through POST /api/auth/login/ and returns the header
+ * that authenticates the load: the session cookie itself, or an API token
+ * created with that session through POST /api/tokens/.
+ */
+export async function signIn(
+  baseUrl: string,
+  credentials: { username: string; password: string },
+  mode: AuthMode,
+): Promise<Record<string, string>> {
+  const login = await fetch(`${baseUrl}/api/auth/login/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(credentials),
+  });
+  if (!login.ok)
+    throw new Error(`login as ${credentials.username} failed: ${login.status} ${await login.text()}`);
+  const cookie = login.headers
+    .getSetCookie()
+    .map((header) => header.split(';')[0]!)
+    .find((pair) => pair.startsWith('cp_session='));
+  if (!cookie) throw new Error('login returned no cp_session cookie');
+  if (mode === 'session') return { cookie };
+
+  const created = await fetch(`${baseUrl}/api/tokens/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({ name: 'api benchmark' }),
+  });
+  if (created.status !== 201) {
+    throw new Error(`creating an API token failed: ${created.status} ${await created.text()}`);
+  }
+  const { token } = (await created.json()) as { token: string };
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Clock ticks per second of /proc/PID/stat (USER_HZ), 100 on Linux for every common architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Returns the user plus system CPU seconds that process `pid` has used, from /proc (Linux only). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name in brackets may contain spaces, so fields are counted after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
