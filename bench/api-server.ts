@@ -7,9 +7,9 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * The API server under load: `cloud-platform serve` in a child process of its
- * own, so that the load generator in the benchmark process does not share its
- * event loop, and the sign-in of the benchmark's admin.
+ * The API server under load, and the sign-in of the benchmark's admin. The
+ * server runs `cloud-platform serve` in a child process of its own, so the
+ * load generator in the benchmark process does not share its event loop.
  */
 
 const HOST = '127.0.0.1';
@@ -19,7 +19,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 export interface ServerProcess {
   baseUrl: string;
   pid: number;
-  /** Sends SIGTERM and waits for the exit; SIGKILL after 10 s. */
+  /** Sends SIGTERM and waits for the exit, with SIGKILL after 10 s. */
   stop(): Promise<void>;
 }
 
@@ -51,13 +51,13 @@ async function waitUntilListening(child: ChildProcess, baseUrl: string): Promise
     }
     await sleep(250);
   }
-  throw new Error(`the API server did not answer on ${baseUrl} within ${STARTUP_TIMEOUT_MS / 1000} s`);
+  throw new Error(`the API server did not respond on ${baseUrl} within ${STARTUP_TIMEOUT_MS / 1000} s`);
 }
 
 /**
  * Starts `src/cli/main.ts serve` under tsx on a free loopback port against
  * `databaseUrl`, with `adminPassword` for the first admin and LOG_LEVEL=warn,
- * and returns once it answers HTTP. Its output is printed with a prefix.
+ * and returns once it responds to HTTP. Its output is printed with a prefix.
  */
 export async function startServerProcess(options: {
   databaseUrl: string;
@@ -67,7 +67,7 @@ export async function startServerProcess(options: {
   const port = await freePort();
   const baseUrl = `http://${HOST}:${port}`;
   // `node --import tsx` rather than the tsx binary, which would run the server
-  // in a grandchild process: this way `pid` is the server's own.
+  // in a grandchild process. This way `pid` is the server's own.
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(options.projectRoot, 'src/cli/main.ts'), 'serve'],

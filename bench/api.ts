@@ -43,6 +43,8 @@ const TARGET_P99_MS = 50;
 const TARGET_REQUESTS_PER_SECOND = 1500;
 /** Maximum wait after a load run for the server's statements to finish. */
 const DRAIN_TIMEOUT_MS = 120_000;
+/** How long the database must stay idle after a load run, covering requests between two statements. */
+const IDLE_MS = 1000;
 
 interface BenchOptions {
   databaseUrl: string;
@@ -99,10 +101,16 @@ async function dropDatabase(adminUrl: string): Promise<void> {
 
 /** Opens the database that an earlier run kept, applying any migration added since. */
 async function openKeptDatabase(adminUrl: string): Promise<DatabaseHandle> {
-  const database = await openDatabase({ databaseUrl: databaseUrlFor(adminUrl) }).catch((error: unknown) => {
-    throw new Error(`--reuse: cannot open ${DATABASE_NAME}; run once with --keep first (${String(error)})`);
-  });
-  const applied = await migrate(database.db);
+  const database = await openDatabase({ databaseUrl: databaseUrlFor(adminUrl) });
+  let applied: string[];
+  try {
+    applied = await migrate(database.db);
+  } catch (error) {
+    await database.close();
+    throw new Error(
+      `--reuse: could not open ${DATABASE_NAME} (${String(error)}); run once with --keep, without --reuse`,
+    );
+  }
   if (applied.length > 0) {
     log(`applied migrations ${applied.join(', ')}; analyzing`);
     await sql`ANALYZE`.execute(database.db);
@@ -124,8 +132,8 @@ async function seed(db: Db, options: BenchOptions): Promise<void> {
       `in ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
 
-  // Autovacuum would have analyzed the table and set its visibility map by the
-  // time months of records exist; index-only scans depend on the latter.
+  // Autovacuum would have analyzed the table and set its visibility map long
+  // before months of records exist, and index-only scans depend on that map.
   const vacuumStarted = performance.now();
   await sql`VACUUM (ANALYZE)`.execute(db);
   await sql`CHECKPOINT`.execute(db);
@@ -202,18 +210,22 @@ async function loadWith(
 }
 
 /**
- * Waits until no statement runs in the benchmark database but this one's.
- * autocannon returns when its time is up and drops the requests in flight,
- * but the server keeps working on them. Without this wait, slow statements of
- * one run would overlap the next.
+ * Waits until no statement has run in the benchmark database, but this
+ * one's, for IDLE_MS. autocannon returns when its time is up and drops the
+ * requests in flight, but the server keeps working on them. Without this wait,
+ * slow statements of one run would overlap the next, and the server would
+ * still be handling requests when it is stopped.
  */
 async function waitForIdleDatabase(db: Db): Promise<void> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  let idleSince: number | null = null;
   while (Date.now() < deadline) {
     const { rows } = await sql<{ count: string }>`
       SELECT count(*) AS count FROM pg_stat_activity
       WHERE state = 'active' AND datname = current_database() AND pid <> pg_backend_pid()`.execute(db);
-    if (Number(rows[0]!.count) === 0) return;
+    if (Number(rows[0]!.count) > 0) idleSince = null;
+    else idleSince ??= Date.now();
+    if (idleSince !== null && Date.now() - idleSince >= IDLE_MS) return;
     await sleep(200);
   }
   log(`the server still ran statements ${DRAIN_TIMEOUT_MS / 1000} s after the load ended; continuing`);
