@@ -31,7 +31,7 @@ export async function createFloorTable(db: Db, constraints: FloorConstraints): P
   await sql`ALTER TABLE ${sql.table(FLOOR_TABLE)} ADD PRIMARY KEY (id)`.execute(db);
   await sql`
     ALTER TABLE ${sql.table(FLOOR_TABLE)} ADD UNIQUE (information_system_id, billing_date)`.execute(db);
-  await sql`CREATE INDEX ON ${sql.table(FLOOR_TABLE)} (billing_date)`.execute(db);
+  await sql`CREATE INDEX ON ${sql.table(FLOOR_TABLE)} (billing_date DESC, id)`.execute(db);
   await sql`CREATE INDEX ON ${sql.table(FLOOR_TABLE)} (tenant_id, billing_date)`.execute(db);
   if (constraints === 'indexes') return;
 
