@@ -121,15 +121,7 @@ export class BillingRecordRepository {
   async summarizeFiltered(
     filter: Omit<BillingRecordFilter, 'limit'>,
   ): Promise<{ count: number; total: string }> {
-    let query = this.db
-      .selectFrom('billing_records as br')
-      .innerJoin('information_systems as s', 's.id', 'br.information_system_id')
-      .innerJoin('tenants as t', 't.id', 'br.tenant_id');
-    if (filter.systemCode) query = query.where('s.code', '=', filter.systemCode);
-    if (filter.tenantCode) query = query.where('t.code', '=', filter.tenantCode);
-    if (filter.from) query = query.where('br.billing_date', '>=', filter.from);
-    if (filter.to) query = query.where('br.billing_date', '<=', filter.to);
-    const row = await query
+    const row = await this.byCodes(filter)
       .select((eb) => [
         eb.fn.countAll<string>().as('count'),
         eb.fn.coalesce(eb.fn.sum<string>('br.amount'), eb.val('0')).as('total'),
@@ -139,20 +131,26 @@ export class BillingRecordRepository {
   }
 
   getFiltered(filter: BillingRecordFilter): Promise<BillingRecordWithCodes[]> {
-    let query = this.db
-      .selectFrom('billing_records as br')
-      .innerJoin('information_systems as s', 's.id', 'br.information_system_id')
-      .innerJoin('tenants as t', 't.id', 'br.tenant_id')
+    return this.byCodes(filter)
       .selectAll('br')
       .select(['s.code as system_code', 't.code as tenant_code'])
       .orderBy('br.billing_date', 'desc')
       .orderBy('s.code')
-      .limit(filter.limit);
+      .limit(filter.limit)
+      .execute();
+  }
+
+  /** Records joined to their system and tenant, filtered by codes and dates (the CLI's filters). */
+  private byCodes(filter: Omit<BillingRecordFilter, 'limit'>) {
+    let query = this.db
+      .selectFrom('billing_records as br')
+      .innerJoin('information_systems as s', 's.id', 'br.information_system_id')
+      .innerJoin('tenants as t', 't.id', 'br.tenant_id');
     if (filter.systemCode) query = query.where('s.code', '=', filter.systemCode);
     if (filter.tenantCode) query = query.where('t.code', '=', filter.tenantCode);
     if (filter.from) query = query.where('br.billing_date', '>=', filter.from);
     if (filter.to) query = query.where('br.billing_date', '<=', filter.to);
-    return query.execute();
+    return query;
   }
 
   /** Counts the records that match `filter`. */
