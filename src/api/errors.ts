@@ -47,8 +47,8 @@ export class ApiError extends Error {
 }
 
 /**
- * Picks zh-CN or English from an Accept-Language header by quality value
- * (RFC 9110): English when an `en` range ranks above every `zh` range, else zh-CN.
+ * Picks zh-CN or English from an Accept-Language header by quality value (`q=`):
+ * English when an `en` range ranks above every `zh` range, else zh-CN.
  */
 export function localeFromAcceptLanguage(header: string | undefined): Locale {
   let english = -1;
