@@ -10,14 +10,14 @@ export class DomainError extends Error {
   constructor(
     readonly code: MessageCode,
     readonly parameters: MessageParameters = {},
-    /** Field of the request that holds the bad value, when there is one. */
+    /** Field of the request that contains the bad value, when there is one. */
     readonly field?: string,
   ) {
     super(`${code} ${JSON.stringify(parameters)}`);
   }
 }
 
-/** Whether `error` is PostgreSQL's unique_violation (SQLSTATE 23505), from pg or PGlite. */
+/** Returns whether `error` is PostgreSQL's unique_violation (SQLSTATE 23505), from pg or PGlite. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }

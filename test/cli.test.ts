@@ -27,8 +27,8 @@ async function cli(args: string[], lang = 'zh_CN.UTF-8') {
   }
 }
 
-// Each command is a new Node.js process that opens PGlite; on a busy 2-core machine
-// that takes several seconds, so these tests get more time than the default.
+// Each command is a new Node.js process that opens PGlite. On a busy 2-core
+// machine that takes several seconds, so these tests get more than the default time.
 describe('cloud-platform CLI on an embedded data folder', { timeout: 240_000 }, () => {
   beforeAll(() => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cloud-platform-cli-'));

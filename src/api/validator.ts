@@ -4,13 +4,10 @@ import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 
 /**
- * A validator compiler, built on TypeBox, that checks request bodies without
- * type coercion.
- *
- * The app-wide Ajv options (`coerceTypes: 'array'`) also coerce JSON bodies, so
- * `null` sent for an integer field becomes 0, `true` becomes 1 and `[4]`
- * becomes 4, and a nullable integer can never be null. With this compiler such
- * bodies fail with 400.
+ * Validator compiler of every route: TypeBox checks request bodies without
+ * type coercion. Ajv with `coerceTypes` would turn `null` sent for an integer
+ * into 0, `true` into 1 and `[4]` into 4, so a nullable integer could never be
+ * null. Here such bodies fail with 400.
  *
  * Query strings, path parameters and headers are text, so their values are
  * first converted to the schema's types. A value is converted only when the

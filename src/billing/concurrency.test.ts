@@ -13,7 +13,7 @@ describe.runIf(postgres)('concurrent billing on postgres', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
-    // A second pool stands in for a second worker process.
+    // A second connection pool plays the part of a second worker process.
     secondProcess = await openDatabase({ databaseUrl: database.url });
     for (let index = 0; index < 60; index += 1) {
       await createSystem(database.db, {

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { billDay, findDaysToBill, rerateDay, type DayResult, type RerateResult } from './daily-billing.js';
 import { addDays, dayOf, daysBetween } from './days.js';
 
-/** Longest range one manual run may bill. */
+/** Maximum number of days one manual run may bill. */
 export const MAX_MANUAL_RANGE_DAYS = 366;
 
 export interface BillingTaskArguments {
@@ -77,9 +77,9 @@ export interface BillingTaskContext {
 }
 
 /**
- * create_daily_billing_records: with no arguments, bills yesterday and every
- * incomplete day of the catch-up window; with a date or range, bills those
- * days, re-rating already billed ones when `force` is set.
+ * Runs create_daily_billing_records. With no arguments it bills yesterday and
+ * every incomplete day of the catch-up window. With a date or range it bills
+ * those days, and re-rates already billed ones when `force` is set.
  */
 export async function createDailyBillingRecords(context: BillingTaskContext, args: BillingTaskArguments) {
   const today = dayOf(context.now, context.timezone);

@@ -52,7 +52,9 @@ export function parseName(value: unknown, field: string, max = 200): string {
 }
 
 export function parseExternalId(value: unknown, field = 'external_id'): string {
-  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
+  let text = '';
+  if (typeof value === 'string') text = value.trim();
+  else if (typeof value === 'number') text = String(value);
   if (text.length === 0 || text.length > 255) {
     throw new DomainError('invalid_external_id', { value: toText(value) }, field);
   }

@@ -11,10 +11,9 @@ import { createTestDatabase, type Backend, type TestDatabase } from './databases
 import { beijing, createSystem } from './fixtures.js';
 
 /**
- * An API test world: two tenants (A and B), each with one information system
- * and one VM, and a user with an API token for each role: `admin`,
- * `tenant_admin` and `tenant_viewer` of tenant A, and `other_admin`, the
- * tenant_admin of tenant B.
+ * API test world with two tenants (A and B), each with one information system
+ * and one VM. Each caller has a user with an API token. `tenant_admin` and
+ * `tenant_viewer` belong to tenant A, and `other_admin` is the tenant_admin of B.
  */
 
 export type Caller = 'anonymous' | 'admin' | 'tenant_admin' | 'tenant_viewer' | 'other_admin';
