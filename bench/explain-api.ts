@@ -8,6 +8,7 @@ import { loadSettings } from '../src/config/settings.js';
 import type { DatabaseHandle } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
 import { silentLogger } from '../src/logger.js';
+import { EmbeddedDispatcher } from '../src/tasks/dispatcher.js';
 import { TaskRunner } from '../src/tasks/runner.js';
 import {
   DATABASE_NAME,
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
       database,
       settings,
       logger: silentLogger,
-      runner: new TaskRunner(database, settings, silentLogger),
+      tasks: new EmbeddedDispatcher(new TaskRunner(database, settings, silentLogger), database, silentLogger),
     });
     const admin = await db
       .selectFrom('users')

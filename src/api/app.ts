@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import type { TaskRunner } from '../tasks/runner.js';
+import type { TaskDispatcher } from '../tasks/dispatcher.js';
 import { authPlugin } from './auth/plugin.js';
 import { handleError, localeFromAcceptLanguage, sendError } from './errors.js';
 import { adjustmentLogRoutes } from './routes/adjustment-logs.js';
@@ -30,8 +30,8 @@ export interface AppDependencies {
   database: DatabaseHandle;
   settings: Settings;
   logger: Logger;
-  /** Runs tasks for the task endpoints. */
-  runner: TaskRunner;
+  /** Starts and awaits task runs for the task endpoints: in this process, or through BullMQ workers. */
+  tasks: TaskDispatcher;
 }
 
 declare module 'fastify' {

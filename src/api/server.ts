@@ -3,7 +3,7 @@ import type { DatabaseHandle } from '../db/database.js';
 import { DomainError } from '../errors.js';
 import { translate, type Locale } from '../i18n/messages.js';
 import type { Logger } from '../logger.js';
-import type { TaskRunner } from '../tasks/runner.js';
+import type { TaskDispatcher } from '../tasks/dispatcher.js';
 import { buildApp } from './app.js';
 import { ensureFirstAdmin } from './auth/bootstrap.js';
 
@@ -12,7 +12,7 @@ export async function startServer(deps: {
   database: DatabaseHandle;
   settings: Settings;
   logger: Logger;
-  runner: TaskRunner;
+  tasks: TaskDispatcher;
   locale: Locale;
 }) {
   const admin = await ensureFirstAdmin(deps.database.db, deps.settings.adminPassword);

@@ -77,35 +77,41 @@ export interface BillingTaskContext {
 }
 
 /**
- * Runs create_daily_billing_records. With no arguments it bills yesterday and
- * every incomplete day of the catch-up window. With a date or range it bills
- * those days, and re-rates already billed ones when `force` is set.
+ * Lists the days a run bills: the given date or range, or with neither,
+ * yesterday and every incomplete day of the catch-up window.
+ */
+export async function resolveBillingDays(
+  context: Pick<BillingTaskContext, 'db' | 'now' | 'timezone' | 'catchUpDays' | 'logger'>,
+  args: BillingTaskArguments,
+): Promise<{ days: string[]; daysBeyondWindow: number }> {
+  if (args.date) return { days: [args.date], daysBeyondWindow: 0 };
+  if (args.from && args.to) return { days: daysBetween(args.from, args.to), daysBeyondWindow: 0 };
+
+  const window = await findDaysToBill(context.db, context.now, {
+    timezone: context.timezone,
+    catchUpDays: context.catchUpDays,
+  });
+  if (window.daysBeyondWindow > 0) {
+    context.logger.warn(
+      {
+        days_beyond_window: window.daysBeyondWindow,
+        catch_up_days: context.catchUpDays,
+        first_window_day: window.days[0],
+      },
+      'unbilled days lie outside the catch-up window; bill them with task exec --from/--to',
+    );
+  }
+  return window;
+}
+
+/**
+ * Runs create_daily_billing_records in this process. With no arguments it
+ * bills yesterday and every incomplete day of the catch-up window. With a date
+ * or range it bills those days, and re-rates already billed ones when `force`
+ * is set.
  */
 export async function createDailyBillingRecords(context: BillingTaskContext, args: BillingTaskArguments) {
-  const today = dayOf(context.now, context.timezone);
-
-  let days: string[];
-  let daysBeyondWindow = 0;
-  if (args.date) days = [args.date];
-  else if (args.from && args.to) days = daysBetween(args.from, args.to);
-  else {
-    const window = await findDaysToBill(context.db, context.now, {
-      timezone: context.timezone,
-      catchUpDays: context.catchUpDays,
-    });
-    days = window.days;
-    daysBeyondWindow = window.daysBeyondWindow;
-    if (daysBeyondWindow > 0) {
-      context.logger.warn(
-        {
-          days_beyond_window: daysBeyondWindow,
-          catch_up_days: context.catchUpDays,
-          first_window_day: days[0],
-        },
-        'unbilled days lie outside the catch-up window; bill them with task exec --from/--to',
-      );
-    }
-  }
+  const { days, daysBeyondWindow } = await resolveBillingDays(context, args);
 
   const options = { timezone: context.timezone, chunkSize: context.chunkSize, taskRunId: context.taskRunId };
   const billed: DayResult[] = [];
@@ -129,24 +135,48 @@ export async function createDailyBillingRecords(context: BillingTaskContext, arg
     } else {
       const result = await billDay(context.db, day, options);
       billed.push(result);
-      context.logger.info(
-        {
-          day,
-          systems_billable: result.systemsBillable,
-          records_created: result.recordsCreated,
-          amount_created: result.amountCreated,
-        },
-        'billed day',
-      );
+      logBilledDay(context.logger, result);
     }
   }
 
+  return summarizeBillingRun({
+    days,
+    daysBeyondWindow,
+    billed,
+    rerated,
+    force: args.force === true,
+    today: dayOf(context.now, context.timezone),
+  });
+}
+
+export function logBilledDay(logger: Logger, result: DayResult): void {
+  logger.info(
+    {
+      day: result.day,
+      systems_billable: result.systemsBillable,
+      records_created: result.recordsCreated,
+      amount_created: result.amountCreated,
+    },
+    'billed day',
+  );
+}
+
+/** Builds the JSON result of a billing run, the same whether one process or many workers billed it. */
+export function summarizeBillingRun(run: {
+  days: string[];
+  daysBeyondWindow: number;
+  billed: DayResult[];
+  rerated: RerateResult[];
+  force: boolean;
+  today: string;
+}) {
+  const { days, billed, rerated } = run;
   const sum = (values: string[]) =>
     values.reduce((total, value) => total.plus(value), new Decimal(0)).toFixed(2);
   return {
     days,
     days_billed: days.length,
-    days_beyond_window: daysBeyondWindow,
+    days_beyond_window: run.daysBeyondWindow,
     first_day: days[0] ?? null,
     last_day: days.at(-1) ?? null,
     records_created:
@@ -155,8 +185,8 @@ export async function createDailyBillingRecords(context: BillingTaskContext, arg
     records_existing: billed.reduce((total, day) => total + day.recordsExisting, 0),
     amount_created: sum(billed.map((day) => day.amountCreated)),
     records_rerated: rerated.reduce((total, day) => total + day.recordsChanged, 0),
-    rerated_amount_before: args.force ? sum(rerated.map((day) => day.amountBefore)) : undefined,
-    rerated_amount_after: args.force ? sum(rerated.map((day) => day.amountAfter)) : undefined,
+    rerated_amount_before: run.force ? sum(rerated.map((day) => day.amountBefore)) : undefined,
+    rerated_amount_after: run.force ? sum(rerated.map((day) => day.amountAfter)) : undefined,
     per_day: [
       ...billed.map((day) => ({
         day: day.day,
@@ -175,6 +205,6 @@ export async function createDailyBillingRecords(context: BillingTaskContext, arg
         amount_after: day.amountAfter,
       })),
     ],
-    yesterday: addDays(today, -1),
+    yesterday: addDays(run.today, -1),
   };
 }

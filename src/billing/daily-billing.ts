@@ -153,6 +153,69 @@ export async function rerateDay(
   return result;
 }
 
+/** Systems with ids in (afterId, lastId] that one job of a distributed billing run bills. */
+export interface ChunkRange {
+  afterId: number;
+  lastId: number;
+}
+
+/**
+ * Splits the systems billable on `day` into id ranges of at most `chunkSize`
+ * systems, in one statement, so that workers can bill the ranges in parallel.
+ * The billable set of a finished day does not change (a system created later
+ * is billable from the day after its creation), so the ranges stay valid.
+ */
+export async function planDayChunks(
+  db: Db,
+  day: string,
+  options: { timezone: string; chunkSize: number },
+): Promise<ChunkRange[]> {
+  const start = dayStart(day, options.timezone);
+  const { rows } = await sql<{ id: number; position: string; total: string }>`
+    WITH billable AS (
+      SELECT s.id, row_number() OVER (ORDER BY s.id) AS position, count(*) OVER () AS total
+      FROM information_systems s
+      WHERE s.created_at < ${start}
+        AND (s.decommissioned_at IS NULL OR s.decommissioned_at >= ${start})
+    )
+    SELECT id, position, total FROM billable
+    WHERE position % ${options.chunkSize} = 0 OR position = total
+    ORDER BY id`.execute(db);
+
+  const ranges: ChunkRange[] = [];
+  let afterId = 0;
+  for (const row of rows) {
+    ranges.push({ afterId, lastId: row.id });
+    afterId = row.id;
+  }
+  return ranges;
+}
+
+/** Bills the systems of one range on `day`; safe to repeat, because existing records are kept. */
+export async function billChunkRange(
+  db: Db,
+  day: string,
+  range: ChunkRange,
+  options: BillingOptions,
+): Promise<ChunkResult & { priceVersionId: number }> {
+  const price = await requirePriceVersion(db, day);
+  const start = dayStart(day, options.timezone);
+  const chunk = await insertChunk(db, {
+    day,
+    start,
+    afterId: range.afterId,
+    untilId: range.lastId,
+    price,
+    options: { ...options, chunkSize: range.lastId - range.afterId },
+  });
+  return { ...chunk, priceVersionId: price.id };
+}
+
+/** Marks `day` complete after every range of it was billed; returns the day's record count and total. */
+export async function completeDay(db: Db, day: string, taskRunId: string | null) {
+  return new BillingDayRepository(db).markComplete(day, taskRunId);
+}
+
 export interface CatchUpWindow {
   /** Days in the window that are not complete, oldest first. */
   days: string[];
@@ -210,6 +273,8 @@ interface ChunkParameters {
   day: string;
   start: Date;
   afterId: number;
+  /** Last system id of the chunk, for a planned range; unset, the chunk is the next chunkSize systems. */
+  untilId?: number;
   price: PriceVersion;
   options: BillingOptions;
 }
@@ -218,7 +283,7 @@ interface ChunkParameters {
  * Builds the CTEs `chunk` (the next billable systems after afterId) through
  * `rated` (one row per system with its snapshot at D 00:00, unit prices and amounts).
  */
-function ratedChunk({ day, start, afterId, price, options }: ChunkParameters): RawBuilder<unknown> {
+function ratedChunk({ day, start, afterId, untilId, price, options }: ChunkParameters): RawBuilder<unknown> {
   const hoursByRunMode = sql.join(
     Object.entries(BILLED_HOURS).map(([runMode, hours]) => sql`WHEN ${runMode} THEN ${hours}::integer`),
     sql` `,
@@ -229,6 +294,7 @@ function ratedChunk({ day, start, afterId, price, options }: ChunkParameters): R
       SELECT s.id, s.tenant_id, s.run_mode, s.total_cpu, s.total_memory, s.total_storage
       FROM information_systems s
       WHERE s.id > ${afterId}
+        ${untilId === undefined ? sql`` : sql`AND s.id <= ${untilId}`}
         AND s.created_at < ${start}
         AND (s.decommissioned_at IS NULL OR s.decommissioned_at >= ${start})
       ORDER BY s.id

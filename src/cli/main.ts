@@ -7,6 +7,7 @@ import { DomainError } from '../errors.js';
 import { localeFromLang, translate } from '../i18n/messages.js';
 import { registerBillingCommands, registerPriceCommands } from './commands/billing.js';
 import { registerSystemCommands, registerTenantCommands, registerVmCommands } from './commands/catalog.js';
+import { registerDistributedCommands } from './commands/distributed.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -17,6 +18,7 @@ const program = new Command('cloud-platform')
   .exitOverride();
 
 registerRuntimeCommands(program);
+registerDistributedCommands(program);
 registerTenantCommands(program);
 registerSystemCommands(program);
 registerVmCommands(program);

@@ -38,6 +38,20 @@ export interface Settings {
   adminPassword: string | undefined;
   /** Whether the session cookie is sent only over HTTPS. */
   secureCookies: boolean;
+  /** `redis://…` URL; with `databaseUrl` it selects distributed mode (BullMQ workers and schedulers). */
+  redisUrl: string | undefined;
+  /** Prefix of every BullMQ key in Redis, so that several installations can share one Redis. */
+  redisPrefix: string;
+  /** Attempts of a task job (the first run plus retries) before BullMQ marks it failed. */
+  taskAttempts: number;
+  /** Delay before the first retry of a failed task job, in milliseconds; doubles at each retry. */
+  taskBackoffMs: number;
+  /** Days that failed jobs stay in Redis with their error (TaskRun rows keep the history for good). */
+  failedJobRetentionDays: number;
+  /** Time a worker's lock on a job lasts without renewal, in milliseconds; a dead worker's job is recovered after it. */
+  workerLockDurationMs: number;
+  /** HTTP port of the task dashboard (`monitor`). */
+  monitorPort: number;
 }
 
 export class SettingsError extends Error {
@@ -121,6 +135,21 @@ const rawSchema = z.object({
   SECURE_COOKIES: z
     .enum(['true', 'false'], { error: 'SECURE_COOKIES must be true or false' })
     .default('false'),
+  REDIS_URL: z
+    .string()
+    .refine((value) => /^rediss?:\/\//.test(value), {
+      error: 'REDIS_URL must start with redis:// or rediss://; unset it to run tasks in the API process',
+    })
+    .optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'REDIS_PREFIX must be 1 to 64 letters, digits, ., _ or -')
+    .default('cloud-platform'),
+  TASK_ATTEMPTS: integerSetting('TASK_ATTEMPTS', 1, 100).default(3),
+  TASK_BACKOFF_MS: integerSetting('TASK_BACKOFF_MS', 100, 86_400_000).default(30_000),
+  FAILED_JOB_RETENTION_DAYS: integerSetting('FAILED_JOB_RETENTION_DAYS', 1, 3660).default(14),
+  WORKER_LOCK_DURATION_MS: integerSetting('WORKER_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
+  MONITOR_PORT: integerSetting('MONITOR_PORT', 1, 65535).default(5555),
 });
 
 type Source = Record<string, string | undefined>;
@@ -178,6 +207,12 @@ export function loadSettings(environment: Source = process.env): Settings {
   }
 
   const raw = result.data;
+  if (raw.REDIS_URL && !raw.DATABASE_URL) {
+    throw new SettingsError(
+      'invalid settings:\n  REDIS_URL is set but DATABASE_URL is not: workers in other processes cannot open the ' +
+        'embedded database, so set DATABASE_URL=postgres://… or unset REDIS_URL',
+    );
+  }
   return {
     dataDir: path.resolve(raw.DATA_DIR),
     databaseUrl: raw.DATABASE_URL,
@@ -197,5 +232,12 @@ export function loadSettings(environment: Source = process.env): Settings {
     host: raw.HOST,
     adminPassword: raw.ADMIN_PASSWORD,
     secureCookies: raw.SECURE_COOKIES === 'true',
+    redisUrl: raw.REDIS_URL,
+    redisPrefix: raw.REDIS_PREFIX,
+    taskAttempts: raw.TASK_ATTEMPTS,
+    taskBackoffMs: raw.TASK_BACKOFF_MS,
+    failedJobRetentionDays: raw.FAILED_JOB_RETENTION_DAYS,
+    workerLockDurationMs: raw.WORKER_LOCK_DURATION_MS,
+    monitorPort: raw.MONITOR_PORT,
   };
 }

@@ -11,6 +11,7 @@ import * as initial from './migrations/0001_initial.js';
 import * as users from './migrations/0002_users.js';
 import * as billingRecordsWithoutForeignKeys from './migrations/0003_billing_records_without_foreign_keys.js';
 import * as billingRecordsDateIdIndex from './migrations/0004_billing_records_date_id_index.js';
+import * as taskRunsJobId from './migrations/0005_task_runs_job_id.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -54,12 +55,18 @@ export interface OpenOptions {
   poolSize?: number;
   /** Receives errors of idle pooled connections, e.g. when PostgreSQL restarts. */
   logger?: Logger;
+  /** Time to wait for a new PostgreSQL connection, in milliseconds; unset waits as long as the OS does. */
+  connectionTimeoutMillis?: number;
 }
 
 /** Opens PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir`, holding a lock on the folder. */
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      ...(options.connectionTimeoutMillis ? { connectionTimeoutMillis: options.connectionTimeoutMillis } : {}),
+    });
     // An idle connection that the server closes emits 'error'; without a listener
     // that would end the process. The pool drops the connection and opens a new one.
     pool.on('error', (error) => {
@@ -134,12 +141,24 @@ const migrations: Record<string, Migration> = {
       for (const statement of billingRecordsDateIdIndex.statements) await sql.raw(statement).execute(db);
     },
   },
+  '0005_task_runs_job_id': {
+    async up(db) {
+      for (const statement of taskRunsJobId.statements) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 class InCodeMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return migrations;
   }
+}
+
+/** Returns the names of the migrations not yet applied, oldest first. */
+export async function getPendingMigrations(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider() });
+  const migrationInfo = await migrator.getMigrations();
+  return migrationInfo.filter((info) => info.executedAt === undefined).map((info) => info.name);
 }
 
 /** Applies every pending migration in one transaction; returns the names applied. */

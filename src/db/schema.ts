@@ -163,6 +163,8 @@ export interface TaskRunsTable {
   created_at: Timestamp;
   started_at: Date | null;
   finished_at: Date | null;
+  /** BullMQ job id in distributed mode; null for runs in the embedded runner. */
+  job_id: string | null;
 }
 
 export type Role = 'admin' | 'tenant_admin' | 'tenant_viewer';

@@ -167,6 +167,36 @@ const catalog = {
     'zh-CN': '任务 {name} 正在执行（执行记录 {run_id}），请等待其完成',
     en: 'task {name} is already running (run {run_id}); wait for it to finish',
   },
+  task_run_lost: {
+    'zh-CN': '执行记录 {run_id} 的队列作业 {job_id} 未完成即被移出队列，该执行已标记为失败；请重新执行任务',
+    en: 'the queue job {job_id} of run {run_id} left the queue before it finished, so the run is marked failed; run the task again',
+  },
+  task_queue_unavailable: {
+    'zh-CN': '无法把任务 {name} 放入队列（Redis {reason}）；请检查 REDIS_URL 与 Redis 服务，或运行 cloud-platform doctor',
+    en: 'could not queue task {name} (Redis: {reason}); check REDIS_URL and the Redis server, or run cloud-platform doctor',
+  },
+  distributed_mode_required: {
+    'zh-CN':
+      '命令 {command} 需要分布式模式：请设置 REDIS_URL=redis://主机:端口 与 DATABASE_URL=postgres://…；单机试用请运行 cloud-platform start',
+    en: 'command {command} needs distributed mode: set REDIS_URL=redis://HOST:PORT and DATABASE_URL=postgres://…; for a single-process trial run cloud-platform start',
+  },
+  invalid_concurrency: {
+    'zh-CN': '--concurrency 的值 "{value}" 无效：应为 1 到 {max} 之间的整数',
+    en: 'invalid --concurrency "{value}": use a whole number from 1 to {max}',
+  },
+  invalid_queues: {
+    'zh-CN': '--queues 的值 "{value}" 无效：请列出 {names} 中的一个或多个，以逗号分隔',
+    en: 'invalid --queues "{value}": list one or more of {names}, separated by commas',
+  },
+  cli_worker_started: {
+    'zh-CN': 'worker 已启动：队列 {queues}，每个队列并发 {concurrency}；按 Ctrl+C 在当前作业完成后退出',
+    en: 'worker started: queues {queues}, concurrency {concurrency} per queue; press Ctrl+C to exit after the current jobs finish',
+  },
+  cli_doctor_ok: { 'zh-CN': '一切正常', en: 'everything is fine' },
+  cli_doctor_problems: {
+    'zh-CN': '发现 {count} 个问题，请按上面的提示处理',
+    en: '{count} problem(s) found; follow the hints above',
+  },
   cli_login_succeeded: {
     'zh-CN': '已以 {username} 身份登录 {url}，凭据已保存到 {file}',
     en: 'logged in to {url} as {username}; credentials saved to {file}',

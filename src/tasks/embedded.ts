@@ -2,12 +2,13 @@ import type { Settings } from '../config/settings.js';
 import { migrate, openDatabase, type DatabaseHandle } from '../db/database.js';
 import { billDemoHistory, isEmptyForDemoData, loadDemoData } from '../demo/demo-data.js';
 import type { Logger } from '../logger.js';
+import { EmbeddedDispatcher } from './dispatcher.js';
 import { TaskRunner } from './runner.js';
 import { EmbeddedScheduler } from './scheduler.js';
 
 export interface EmbeddedRuntime {
   database: DatabaseHandle;
-  runner: TaskRunner;
+  tasks: EmbeddedDispatcher;
   /** Stops the scheduler, waits for running tasks and closes the database. */
   stop(): Promise<void>;
 }
@@ -57,7 +58,7 @@ export async function startEmbedded(
 
   return {
     database,
-    runner,
+    tasks: new EmbeddedDispatcher(runner, database, logger),
     stop: async () => {
       scheduler.stop();
       await runner.drain();

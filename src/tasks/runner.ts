@@ -1,5 +1,3 @@
-import { sql } from 'kysely';
-
 import type { Settings } from '../config/settings.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { TaskRunRepository } from '../db/repositories/task-run.repository.js';
@@ -8,6 +6,7 @@ import { DomainError } from '../errors.js';
 import { translate } from '../i18n/messages.js';
 import type { Logger } from '../logger.js';
 import { TaskPartlyFailedError } from './errors.js';
+import { withTryAdvisoryLock } from './locks.js';
 import { getTask, type TaskDefinition } from './registry.js';
 
 export class TaskAlreadyRunningError extends DomainError {
@@ -100,22 +99,11 @@ export class TaskRunner {
     await Promise.allSettled([...this.#running.values()].map((entry) => entry.finished));
   }
 
-  async #withCrossProcessLock(task: TaskDefinition, execute: () => Promise<TaskRun>): Promise<TaskRun> {
-    if (this.database.kind !== 'postgres') return execute();
-
-    return this.database.db.connection().execute(async (connection) => {
-      const { rows } = await sql<{
-        locked: boolean;
-      }>`SELECT pg_try_advisory_lock(${task.lockKey}::bigint) AS locked`.execute(connection);
-      if (!rows[0]?.locked) {
-        const last = await new TaskRunRepository(this.database.db).getLastByTask(task.name);
-        throw new TaskAlreadyRunningError(task.name, last?.status === 'running' ? last.id : null);
-      }
-      try {
-        return await execute();
-      } finally {
-        await sql`SELECT pg_advisory_unlock(${task.lockKey}::bigint)`.execute(connection);
-      }
+  #withCrossProcessLock(task: TaskDefinition, execute: () => Promise<TaskRun>): Promise<TaskRun> {
+    return withTryAdvisoryLock(this.database, task.lockKey, async (locked) => {
+      if (locked) return execute();
+      const last = await new TaskRunRepository(this.database.db).getLastByTask(task.name);
+      throw new TaskAlreadyRunningError(task.name, last?.status === 'running' ? last.id : null);
     });
   }
 
@@ -152,12 +140,7 @@ export class TaskRunner {
       return finished;
     } catch (error) {
       const finishedAt = new Date();
-      const message =
-        error instanceof DomainError
-          ? translate(error.code, error.parameters, 'en')
-          : error instanceof TaskPartlyFailedError
-            ? error.message
-            : describeError(error);
+      const message = describeTaskError(error);
       logger.error({ err: error, duration_ms: finishedAt.getTime() - startedAt.getTime() }, 'task failed');
       const result = error instanceof TaskPartlyFailedError ? error.result : null;
       return taskRuns.markFailed(record.id, message, finishedAt, result);
@@ -165,13 +148,16 @@ export class TaskRunner {
   }
 }
 
+/** Returns the English text stored in `task_runs.error` for a failed run. */
+export function describeTaskError(error: unknown): string {
+  if (error instanceof DomainError) return translate(error.code, error.parameters, 'en');
+  if (error instanceof TaskPartlyFailedError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /** Drops long lists from a task result so that log lines stay short. */
-function summarize(result: Record<string, unknown>): Record<string, unknown> {
+export function summarize(result: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(result).filter(([, value]) => !Array.isArray(value) || value.length <= 10),
   );
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -6,6 +6,7 @@ import { buildApp } from '../../src/api/app.js';
 import { createApiToken, createUser } from '../../src/api/auth/accounts.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
+import { EmbeddedDispatcher } from '../../src/tasks/dispatcher.js';
 import { TaskRunner } from '../../src/tasks/runner.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
 import { beijing, createSystem } from './fixtures.js';
@@ -74,10 +75,10 @@ export async function createApiWorld(
     tokens[username as keyof typeof users] = (await createApiToken(database.db, created.id, 'tests')).token;
   }
 
-  const runner = new TaskRunner(database, settings, silentLogger);
+  const tasks = new EmbeddedDispatcher(new TaskRunner(database, settings, silentLogger), database, silentLogger);
   const violations: string[] = [];
   const app = await buildApp(
-    { database, settings, logger: options.logger ?? silentLogger, runner },
+    { database, settings, logger: options.logger ?? silentLogger, tasks },
     { beforeRoutes: (instance) => checkResponsesAgainstSchemas(instance, violations) },
   );
 
@@ -108,7 +109,7 @@ export async function createApiWorld(
     },
     close: async () => {
       await app.close();
-      await runner.drain();
+      await tasks.close();
       await database.drop();
     },
   };

@@ -2,12 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 
 import { UserRepository } from '../../db/repositories/user.repository.js';
-import { generateSecret, hashSecret, verifyPassword } from '../auth/secrets.js';
+import { hashSecret, verifyPassword } from '../auth/secrets.js';
 import { SESSION_COOKIE } from '../auth/plugin.js';
+import { DUMMY_HASH, SESSION_DAYS, startSession } from '../auth/sessions.js';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
-
-const SESSION_DAYS = 7;
 
 export const CurrentUser = Type.Object({
   id: Type.Integer(),
@@ -44,14 +43,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const valid = await verifyPassword(request.body.password, user?.password_hash ?? DUMMY_HASH);
       if (!user || !valid || !user.is_active) throw new ApiError(401, 'login_failed');
 
-      const sessionId = generateSecret();
-      const now = new Date();
-      await users.createSession({
-        id_hash: hashSecret(sessionId),
-        user_id: user.id,
-        expires_at: new Date(now.getTime() + SESSION_DAYS * 24 * 3600 * 1000),
-      });
-      await users.touchLogin(user.id, now);
+      const sessionId = await startSession(db, user.id, new Date());
       reply.setCookie(SESSION_COOKIE, sessionId, {
         path: '/',
         httpOnly: true,
@@ -89,6 +81,3 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => request.user!,
   );
 };
-
-// A valid scrypt hash of a random password, checked when the username does not exist.
-const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$2c1Yb0dvp5Dx6cC8uWfM1d7a1P0m9R0H5n6vDd8pQ2c';

@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
 import { TaskRunRepository } from '../../db/repositories/task-run.repository.js';
 import type { TaskRun } from '../../db/schema.js';
+import { isFinished, TaskRunLostError } from '../../tasks/dispatcher.js';
 import { TASK_NAMES } from '../../tasks/registry.js';
 import { ApiError } from '../errors.js';
 import { PageQuery, pageOf, paginated, Paginated } from '../pagination.js';
@@ -24,8 +23,6 @@ import { DateTimeString, errorResponses, IdParams } from '../schemas.js';
 
 /** Longest `?wait` a request may ask for, in seconds. */
 export const MAX_WAIT_SECONDS = 300;
-/** Interval between two reads of the task_runs row while a request waits. */
-const POLL_INTERVAL_MS = 200;
 
 const ORDERING = ['id', 'started_at', 'finished_at'] as const;
 const TaskRunStatusSchema = Type.Union([
@@ -90,9 +87,6 @@ export function taskRunUrl(request: FastifyRequest, id: string | number): string
   return new URL(`/api/task-runs/${id}/`, `${request.protocol}://${request.host}`).toString();
 }
 
-function isFinished(run: TaskRun): boolean {
-  return run.status === 'succeeded' || run.status === 'failed';
-}
 
 export const taskRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const taskRuns = new TaskRunRepository(app.deps.database.db);
@@ -184,23 +178,19 @@ export const taskRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const waitSeconds = request.query.wait ?? 0;
       if (isFinished(run) || waitSeconds === 0) return serializeTaskRun(run, request);
 
-      // Polling the row, not the runner's promise, finds runs started by any process.
-      const deadline = Date.now() + waitSeconds * 1000;
-      const stop = new AbortController();
-      const onClientGone = () => stop.abort();
+      // The dispatcher finds runs started by any process: through the queue's events, or by reading the row.
+      const clientGone = new AbortController();
+      const onClientGone = () => clientGone.abort();
       reply.raw.once('close', onClientGone);
-      const signal = AbortSignal.any([stop.signal, shutdown.signal]);
       try {
-        while (!isFinished(run) && !signal.aborted) {
-          const remaining = deadline - Date.now();
-          if (remaining <= 0) break;
-          try {
-            await sleep(Math.min(POLL_INTERVAL_MS, remaining), undefined, { signal });
-          } catch {
-            // Aborted because the client left or the server is closing, so the run is returned as it is now.
-          }
-          run = await requireRun(request.params.id);
-        }
+        run = await app.deps.tasks.waitForRun(run.id, {
+          timeoutMs: waitSeconds * 1000,
+          signal: AbortSignal.any([clientGone.signal, shutdown.signal]),
+        });
+      } catch (error) {
+        // The dispatcher has marked a run whose job left the queue as failed, so the row now says why.
+        if (!(error instanceof TaskRunLostError)) throw error;
+        run = await requireRun(request.params.id);
       } finally {
         reply.raw.off('close', onClientGone);
       }

@@ -64,7 +64,7 @@ function requireTaskName(name: string): TaskName {
 }
 
 export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { database, settings, runner } = app.deps;
+  const { database, settings, tasks } = app.deps;
   const taskRuns = new TaskRunRepository(database.db);
 
   async function describeTasks(names: readonly TaskName[], acceptLanguage: string | undefined) {
@@ -151,13 +151,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const name = requireTaskName(request.params.name);
-      const { runId, finished } = await runner.start(name, request.body, 'manual');
+      const runId = await tasks.start(name, request.body, 'manual');
       request.log.info({ task: name, run_id: runId, user_id: request.user!.id }, 'manual task run started');
-
-      // The runner records a failed task in its TaskRun, so a rejection here means the outcome was not recorded.
-      finished.catch((error: unknown) => {
-        request.log.error({ err: error, task: name, run_id: runId }, 'background task run failed');
-      });
 
       const url = taskRunUrl(request, runId);
       const run = await taskRuns.getById(runId);

@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { billDemoHistory, loadDemoData } from '../../demo/demo-data.js';
 import { translate, type Locale } from '../../i18n/messages.js';
 import { startServer } from '../../api/server.js';
-import { migrate, openDatabase } from '../../db/database.js';
+import { migrate, openDatabase, type DatabaseHandle } from '../../db/database.js';
+import { DistributedDispatcher } from '../../distributed/dispatcher.js';
+import { EmbeddedDispatcher, type TaskDispatcher } from '../../tasks/dispatcher.js';
 import { startEmbedded } from '../../tasks/embedded.js';
 import { TaskRunner } from '../../tasks/runner.js';
-import { createContext, print, withDatabase } from '../context.js';
+import { createContext, print, withDatabase, type CommandContext } from '../context.js';
 
 export function registerRuntimeCommands(program: Command): void {
   program
@@ -53,7 +55,9 @@ export function registerRuntimeCommands(program: Command): void {
 
   program
     .command('serve')
-    .description('只启动 HTTP API（不运行定时任务）/ start only the HTTP API, without the scheduler')
+    .description(
+      '只启动 HTTP API（不运行定时任务）；设置 REDIS_URL 时任务交给 worker 执行 / start only the HTTP API, without the scheduler; with REDIS_URL set, task runs go to the workers',
+    )
     .option('--port <port>', 'HTTP 端口 / HTTP port (setting PORT, default 8000)')
     .action(async (options: { port?: string }) => {
       const context = createContext(options.port === undefined ? {} : { PORT: options.port });
@@ -64,10 +68,10 @@ export function registerRuntimeCommands(program: Command): void {
       });
       try {
         await migrate(database.db);
-        const runner = new TaskRunner(database, context.settings, context.logger);
+        const tasks = await openDispatcher(database, context);
         const server = await startServer({
           database,
-          runner,
+          tasks,
           settings: context.settings,
           logger: context.logger,
           locale: context.locale,
@@ -81,7 +85,7 @@ export function registerRuntimeCommands(program: Command): void {
         );
         await waitForShutdownSignal(context.locale);
         await server.close();
-        await runner.drain();
+        await tasks.close();
       } finally {
         await database.close();
       }
@@ -122,8 +126,25 @@ export function registerRuntimeCommands(program: Command): void {
     });
 }
 
+/**
+ * Returns the dispatcher of `serve`: BullMQ when REDIS_URL is set (distributed
+ * mode), else the embedded runner in this process.
+ */
+async function openDispatcher(database: DatabaseHandle, context: CommandContext): Promise<TaskDispatcher> {
+  if (!context.settings.redisUrl) {
+    return new EmbeddedDispatcher(
+      new TaskRunner(database, context.settings, context.logger),
+      database,
+      context.logger,
+    );
+  }
+  const dispatcher = new DistributedDispatcher(database, context.settings, context.logger);
+  await dispatcher.waitUntilReady();
+  return dispatcher;
+}
+
 /** Resolves on the first SIGINT or SIGTERM, after saying that the process is stopping. */
-function waitForShutdownSignal(locale: Locale): Promise<void> {
+export function waitForShutdownSignal(locale: Locale): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

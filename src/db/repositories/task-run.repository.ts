@@ -28,10 +28,86 @@ export class TaskRunRepository {
       .executeTakeFirstOrThrow();
   }
 
+  /** Inserts a run that waits in a queue; a worker marks it running when it takes the job. */
+  createQueued(run: { task_name: string; queue: string; trigger: TaskTrigger; arguments: object }) {
+    return this.db
+      .insertInto('task_runs')
+      .values({ ...run, arguments: JSON.stringify(run.arguments), status: 'queued', attempts: 0 })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  setJobId(id: string, jobId: string): Promise<TaskRun> {
+    return this.db
+      .updateTable('task_runs')
+      .set({ job_id: jobId })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Marks a queued run as running and counts the attempt; undefined when the run does not exist. */
+  markRunning(id: string, startedAt: Date): Promise<TaskRun | undefined> {
+    return this.db
+      .updateTable('task_runs')
+      .set((eb) => ({
+        status: 'running',
+        attempts: eb('attempts', '+', 1),
+        started_at: eb.fn.coalesce('started_at', eb.val(startedAt)),
+        finished_at: null,
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /**
+   * Inserts the run of a scheduled job, or marks the job's existing run
+   * running again when the job is retried or recovered from a dead worker.
+   */
+  startForJob(run: {
+    job_id: string;
+    task_name: string;
+    queue: string;
+    trigger: TaskTrigger;
+    arguments: object;
+    started_at: Date;
+  }): Promise<TaskRun> {
+    return this.db
+      .insertInto('task_runs')
+      .values({ ...run, arguments: JSON.stringify(run.arguments), status: 'running', attempts: 1 })
+      .onConflict((oc) =>
+        oc
+          .column('job_id')
+          .where('job_id', 'is not', null)
+          .doUpdateSet((eb) => ({
+            status: 'running',
+            attempts: eb('task_runs.attempts', '+', 1),
+            finished_at: null,
+          })),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Puts a run back to queued after a failed attempt that BullMQ retries, keeping the attempt's error. */
+  markRetrying(id: string, error: string): Promise<TaskRun> {
+    return this.db
+      .updateTable('task_runs')
+      .set({ status: 'queued', error })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  getByJobId(jobId: string): Promise<TaskRun | undefined> {
+    return this.db.selectFrom('task_runs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  }
+
   markSucceeded(id: string, result: object, finishedAt: Date): Promise<TaskRun> {
     return this.db
       .updateTable('task_runs')
-      .set({ status: 'succeeded', result: JSON.stringify(result), finished_at: finishedAt })
+      .set({ status: 'succeeded', result: JSON.stringify(result), error: null, finished_at: finishedAt })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
