@@ -72,6 +72,13 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     pool.on('error', (error) => {
       (options.logger ?? silentLogger).warn({ err: error }, 'idle PostgreSQL connection lost');
     });
+    // A connection that is checked out but between two queries reports its loss
+    // as an 'error' event too; the next query on it fails and the pool replaces it.
+    pool.on('connect', (client) => {
+      client.on('error', (error) => {
+        (options.logger ?? silentLogger).warn({ err: error }, 'PostgreSQL connection lost');
+      });
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
