@@ -65,7 +65,9 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
-      ...(options.connectionTimeoutMillis ? { connectionTimeoutMillis: options.connectionTimeoutMillis } : {}),
+      ...(options.connectionTimeoutMillis
+        ? { connectionTimeoutMillis: options.connectionTimeoutMillis }
+        : {}),
     });
     // An idle connection that the server closes emits 'error'; without a listener
     // that would end the process. The pool drops the connection and opens a new one.

@@ -1,7 +1,7 @@
 import { defaultRepeatStrategy } from 'bullmq';
 import { Cron } from 'croner';
 import { DateTime } from 'luxon';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import { deleteRedisPrefix, isRedisReachable, uniqueRedisPrefix } from '../../test/support/redis.js';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -148,7 +148,7 @@ describe('daily schedule across a DST change', () => {
     for (let index = 0; index < count; index += 1) {
       const run = next(after);
       if (!run) break;
-      runs.push(DateTime.fromJSDate(run, { zone }).toFormat("yyyy-MM-dd HH:mm ZZ"));
+      runs.push(DateTime.fromJSDate(run, { zone }).toFormat('yyyy-MM-dd HH:mm ZZ'));
       after = run;
     }
     return runs;

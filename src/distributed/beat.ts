@@ -58,7 +58,10 @@ export async function reconcileSchedulers(
         { pattern, tz: timezone },
         { name, data, opts: defaultJobOptions(settings) },
       );
-      logger.info({ scheduler: name, queue: task.queue, pattern, timezone, action }, 'job scheduler upserted');
+      logger.info(
+        { scheduler: name, queue: task.queue, pattern, timezone, action },
+        'job scheduler upserted',
+      );
     }
 
     const scheduler = await queue.getJobScheduler(name);
@@ -85,8 +88,6 @@ export async function hasNextJob(
   const job = await queues.get(queueName).getJob(`repeat:${schedulerId}:${next}`);
   return job !== undefined;
 }
-
-
 
 /**
  * The `beat` process: reconciles the schedulers at start and then every

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTestDatabase, isPostgresReachable, type TestDatabase } from '../../test/support/databases.js';
+import { seedSystems } from '../../test/support/fixtures.js';
 import {
   deleteRedisPrefix,
   distributedSettings,
@@ -16,20 +16,6 @@ import { TaskWorker } from './worker.js';
 
 const services = (await isPostgresReachable()) && (await isRedisReachable());
 
-/** Inserts `count` systems created on 2026-03-01 (Beijing) with 4 CPUs, 8 GB and 100 GB each, in one statement. */
-async function seedSystems(database: TestDatabase, count: number): Promise<void> {
-  await sql`
-    WITH tenant AS (
-      INSERT INTO tenants (code, name, discount_rate, created_at)
-      VALUES ('T-bulk', 'Bulk tenant', 1, '2026-03-01T00:00:00+08:00')
-      RETURNING id
-    )
-    INSERT INTO information_systems
-      (code, name, tenant_id, run_mode, total_cpu, total_memory, total_storage, created_at)
-    SELECT 'S' || n, 'System ' || n, tenant.id, '7x24', 4, 8, 100, '2026-03-01T09:00:00+08:00'
-    FROM tenant, generate_series(1, ${count}) AS n`.execute(database.db);
-}
-
 describe.runIf(services)('BullMQ dispatcher', () => {
   let database: TestDatabase;
   const prefix = uniqueRedisPrefix();
@@ -39,7 +25,7 @@ describe.runIf(services)('BullMQ dispatcher', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
-    await seedSystems(database, 2000);
+    await seedSystems(database.db, 2000, new Date('2026-03-01T09:00:00+08:00'));
   });
 
   afterEach(async () => {

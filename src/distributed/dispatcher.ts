@@ -1,4 +1,5 @@
 import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import type { Settings } from '../config/settings.js';
 import type { DatabaseHandle } from '../db/database.js';
@@ -31,6 +32,8 @@ export class DistributedDispatcher implements TaskDispatcher {
   readonly #taskRuns: TaskRunRepository;
   readonly #queues: TaskQueues;
   readonly #events: Map<QueueName, QueueEvents>;
+  /** Connections of the QueueEvents, which BullMQ leaves open because this class created them. */
+  readonly #connections: Redis[] = [];
 
   constructor(
     database: DatabaseHandle,
@@ -39,11 +42,13 @@ export class DistributedDispatcher implements TaskDispatcher {
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.#taskRuns = new TaskRunRepository(database.db);
-    this.#queues = new TaskQueues(settings);
+    this.#queues = new TaskQueues(settings, logger);
     this.#events = new Map(
       QUEUE_NAMES.map((name) => {
+        const connection = connectRedis(settings, `events:${name}`, { blocking: true, logger });
+        this.#connections.push(connection);
         const events = new QueueEvents(name, {
-          connection: connectRedis(settings, `events:${name}`, { blocking: true }),
+          connection,
           prefix: settings.redisPrefix,
         });
         events.on('error', (error) => logger.error({ err: error, queue: name }, 'queue events error'));
@@ -164,10 +169,15 @@ export class DistributedDispatcher implements TaskDispatcher {
 
   async close(): Promise<void> {
     await Promise.all([...this.#events.values()].map((events) => events.close()));
+    for (const connection of this.#connections) connection.disconnect();
     await this.#queues.close();
   }
 
-  async #checkJob(queue: QueueName, jobId: string, runId: string): Promise<'pending' | 'finished' | 'missing'> {
+  async #checkJob(
+    queue: QueueName,
+    jobId: string,
+    runId: string,
+  ): Promise<'pending' | 'finished' | 'missing'> {
     const run = await requireRun(this.#taskRuns, runId);
     if (isFinished(run)) return 'finished';
     const job = await this.#queues.get(queue).getJob(jobId);

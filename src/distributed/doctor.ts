@@ -28,7 +28,11 @@ const CHECK_TIMEOUT_MS = 5000;
  * scheduler with its next run, the workers online per queue, and the last run
  * of each task with its age. Never changes anything.
  */
-export async function runDoctor(settings: Settings, locale: Locale, now = new Date()): Promise<DoctorCheck[]> {
+export async function runDoctor(
+  settings: Settings,
+  locale: Locale,
+  now = new Date(),
+): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean, detail: Text, fix?: Text) =>
     checks.push({ name, ok, detail: detail[locale], ...(fix && !ok ? { fix: fix[locale] } : {}) });
@@ -118,7 +122,10 @@ async function checkRedis(queues: TaskQueues, add: AddCheck): Promise<void> {
     'redis eviction',
     policy === 'noeviction',
     policy === undefined
-      ? { 'zh-CN': '无法读取 maxmemory-policy（CONFIG 被禁用）', en: 'cannot read maxmemory-policy (CONFIG is disabled)' }
+      ? {
+          'zh-CN': '无法读取 maxmemory-policy（CONFIG 被禁用）',
+          en: 'cannot read maxmemory-policy (CONFIG is disabled)',
+        }
       : { 'zh-CN': `maxmemory-policy 为 ${policy}`, en: `maxmemory-policy is ${policy}` },
     {
       'zh-CN': '设置 maxmemory-policy noeviction：其他策略会在内存满时删除队列数据，导致任务丢失',
@@ -242,7 +249,10 @@ function redactUrl(url: string): string {
 async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`${what} timed out after ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    );
   });
   try {
     return await Promise.race([promise, timeout]);

@@ -67,7 +67,9 @@ export async function buildMonitor(deps: {
     const readOnlyMethod = request.method === 'GET' || request.method === 'HEAD';
     if (path.startsWith(ADMIN_BOARD) && !isAdmin) return reply.redirect(`${VIEW_BOARD}/`);
     if (!readOnlyMethod && !isAdmin && path !== '/logout') {
-      return reply.status(403).send({ error: 'read-only: only admins may change queues / 只读：仅管理员可操作队列' });
+      return reply
+        .status(403)
+        .send({ error: 'read-only: only admins may change queues / 只读：仅管理员可操作队列' });
     }
   });
 

@@ -68,15 +68,33 @@ export function parseQueueNames(value: string): QueueName[] {
  * jobs keeps ioredis's bounded retries, so that a request made while Redis is
  * down fails with an error instead of hanging.
  */
-export function connectRedis(settings: Settings, purpose: string, options: { blocking: boolean }): Redis {
+export function connectRedis(
+  settings: Settings,
+  purpose: string,
+  options: { blocking: boolean; logger?: Logger },
+): Redis {
   if (!settings.redisUrl) {
     throw new Error('REDIS_URL is not set; distributed mode needs redis://HOST:PORT and DATABASE_URL');
   }
-  return new Redis(settings.redisUrl, {
+  const logger = options.logger ?? silentLogger;
+  const redis = new Redis(settings.redisUrl, {
     maxRetriesPerRequest: options.blocking ? null : 3,
     connectionName: `cloud-platform:${purpose}`,
-    lazyConnect: false,
   });
+
+  // ioredis reconnects on its own; each distinct error is logged once rather than at every retry.
+  let lastError: string | undefined;
+  redis.on('error', (error: Error) => {
+    if (error.message === lastError) return;
+    lastError = error.message;
+    logger.warn({ err: error, connection: purpose }, 'Redis connection error; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (lastError === undefined) return;
+    lastError = undefined;
+    logger.info({ connection: purpose }, 'Redis connection restored');
+  });
+  return redis;
 }
 
 /** Retries, backoff and retention of every task job. */
@@ -98,7 +116,7 @@ export class TaskQueues {
     readonly settings: Settings,
     logger: Logger = silentLogger,
   ) {
-    this.connection = connectRedis(settings, 'queues', { blocking: false });
+    this.connection = connectRedis(settings, 'queues', { blocking: false, logger });
     this.#queues = new Map(
       QUEUE_NAMES.map((name) => {
         const queue = new Queue(name, {

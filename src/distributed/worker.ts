@@ -1,4 +1,5 @@
 import { UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import type { Settings } from '../config/settings.js';
 import type { DatabaseHandle } from '../db/database.js';
@@ -34,6 +35,8 @@ export interface TaskWorkerOptions {
  */
 export class TaskWorker {
   readonly #workers: Worker[] = [];
+  /** Connections of the workers, which BullMQ leaves open because this class created them. */
+  readonly #connections: Redis[] = [];
   readonly #taskRuns: TaskRunRepository;
   readonly #queues: TaskQueues;
   readonly #fanOut: BillingFanOut;
@@ -46,15 +49,20 @@ export class TaskWorker {
     private readonly options: TaskWorkerOptions,
   ) {
     this.#taskRuns = new TaskRunRepository(database.db);
-    this.#queues = new TaskQueues(settings);
+    this.#queues = new TaskQueues(settings, logger);
     this.#fanOut = new BillingFanOut(database.db, settings, this.#queues.get('billing'));
     this.#clock = options.clock ?? (() => new Date());
   }
 
   start(): void {
     for (const queue of this.options.queues) {
+      const connection = connectRedis(this.settings, `worker:${queue}`, {
+        blocking: true,
+        logger: this.logger,
+      });
+      this.#connections.push(connection);
       const worker = new Worker(queue, (job, token) => this.#process(job, token), {
-        connection: connectRedis(this.settings, `worker:${queue}`, { blocking: true }),
+        connection,
         prefix: this.settings.redisPrefix,
         concurrency: this.options.concurrency,
         lockDuration: this.settings.workerLockDurationMs,
@@ -81,6 +89,7 @@ export class TaskWorker {
   /** Stops taking jobs, lets the jobs in progress finish, and closes the Redis connections. */
   async close(): Promise<void> {
     await Promise.all(this.#workers.map((worker) => worker.close()));
+    for (const connection of this.#connections) connection.disconnect();
     await this.#queues.close();
   }
 
@@ -162,7 +171,8 @@ export class TaskWorker {
   async #beginRun(task: TaskDefinition, job: Job<TaskJobData>, now: Date): Promise<TaskRun> {
     if (job.data.taskRunId) {
       const run = await this.#taskRuns.markRunning(job.data.taskRunId, now);
-      if (!run) throw new UnrecoverableError(`task run ${job.data.taskRunId} of job ${job.id} does not exist`);
+      if (!run)
+        throw new UnrecoverableError(`task run ${job.data.taskRunId} of job ${job.id} does not exist`);
       return run;
     }
     return this.#taskRuns.startForJob({
@@ -182,7 +192,10 @@ export class TaskWorker {
       await this.#taskRuns.markFailed(job.data.taskRunId, message, new Date());
       throw new UnrecoverableError(message);
     }
-    this.logger.warn({ task: task.name, job_id: job.id }, 'scheduled run skipped: the previous run is still going');
+    this.logger.warn(
+      { task: task.name, job_id: job.id },
+      'scheduled run skipped: the previous run is still going',
+    );
     return { skipped: true, reason: 'the previous run of the task is still going' };
   }
 
@@ -203,7 +216,9 @@ export class TaskWorker {
   async #recordFailure(job: Job, run: TaskRun, error: unknown, logger: Logger): Promise<unknown> {
     const message = describeTaskError(error);
     const permanent =
-      error instanceof DomainError || error instanceof TaskPartlyFailedError || error instanceof UnrecoverableError;
+      error instanceof DomainError ||
+      error instanceof TaskPartlyFailedError ||
+      error instanceof UnrecoverableError;
 
     if (permanent || isLastAttempt(job)) {
       const result = error instanceof TaskPartlyFailedError ? error.result : null;
@@ -213,7 +228,10 @@ export class TaskWorker {
     }
 
     const attempts = job.opts.attempts ?? 1;
-    await this.#taskRuns.markRetrying(run.id, `attempt ${job.attemptsMade + 1} of ${attempts} failed: ${message}`);
+    await this.#taskRuns.markRetrying(
+      run.id,
+      `attempt ${job.attemptsMade + 1} of ${attempts} failed: ${message}`,
+    );
     logger.warn({ err: error, attempt: job.attemptsMade + 1, attempts }, 'task attempt failed; retrying');
     return error;
   }

@@ -172,7 +172,8 @@ const catalog = {
     en: 'the queue job {job_id} of run {run_id} left the queue before it finished, so the run is marked failed; run the task again',
   },
   task_queue_unavailable: {
-    'zh-CN': '无法把任务 {name} 放入队列（Redis {reason}）；请检查 REDIS_URL 与 Redis 服务，或运行 cloud-platform doctor',
+    'zh-CN':
+      '无法把任务 {name} 放入队列（Redis {reason}）；请检查 REDIS_URL 与 Redis 服务，或运行 cloud-platform doctor',
     en: 'could not queue task {name} (Redis: {reason}); check REDIS_URL and the Redis server, or run cloud-platform doctor',
   },
   distributed_mode_required: {

@@ -75,7 +75,11 @@ export async function createApiWorld(
     tokens[username as keyof typeof users] = (await createApiToken(database.db, created.id, 'tests')).token;
   }
 
-  const tasks = new EmbeddedDispatcher(new TaskRunner(database, settings, silentLogger), database, silentLogger);
+  const tasks = new EmbeddedDispatcher(
+    new TaskRunner(database, settings, silentLogger),
+    database,
+    silentLogger,
+  );
   const violations: string[] = [];
   const app = await buildApp(
     { database, settings, logger: options.logger ?? silentLogger, tasks },

@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
+
+import type { Db } from '../../src/db/database.js';
 import { addLocalVm } from '../../src/inventory/local-vms.js';
 import { addSystem } from '../../src/inventory/systems.js';
 import { addTenant } from '../../src/inventory/tenants.js';
-import type { Db } from '../../src/db/database.js';
 
 export const ZONE = 'Asia/Shanghai';
 
@@ -57,4 +59,23 @@ export async function createSystem(
     );
   }
   return { system, tenantCode, vmExternalId };
+}
+
+/**
+ * Inserts one tenant and `count` systems created at `createdAt`, with 4 CPUs,
+ * 8 GB and 100 GB each (43.20 yuan a day at the default prices), in one
+ * statement. Suites that need thousands of systems use it in place of
+ * createSystem.
+ */
+export async function seedSystems(db: Db, count: number, createdAt: Date): Promise<void> {
+  await sql`
+    WITH tenant AS (
+      INSERT INTO tenants (code, name, discount_rate, created_at)
+      VALUES ('T-bulk', 'Bulk tenant', 1, ${createdAt})
+      RETURNING id
+    )
+    INSERT INTO information_systems
+      (code, name, tenant_id, run_mode, total_cpu, total_memory, total_storage, created_at)
+    SELECT 'S' || n, 'System ' || n, tenant.id, '7x24', 4, 8, 100, ${createdAt}
+    FROM tenant, generate_series(1, ${count}) AS n`.execute(db);
 }

@@ -19,7 +19,11 @@ let redisReachable: boolean | undefined;
 
 export async function isRedisReachable(): Promise<boolean> {
   if (redisReachable !== undefined) return redisReachable;
-  const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000 });
+  const client = new Redis(TEST_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();

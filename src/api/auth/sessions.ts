@@ -3,7 +3,8 @@ import { UserRepository } from '../../db/repositories/user.repository.js';
 import { generateSecret, hashSecret } from './secrets.js';
 
 /** A valid scrypt hash of a random password, checked when the username does not exist. */
-export const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$2c1Yb0dvp5Dx6cC8uWfM1d7a1P0m9R0H5n6vDd8pQ2c';
+export const DUMMY_HASH =
+  'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$2c1Yb0dvp5Dx6cC8uWfM1d7a1P0m9R0H5n6vDd8pQ2c';
 
 /** Lifetime of a login session, in days. */
 export const SESSION_DAYS = 7;

@@ -87,7 +87,6 @@ export function taskRunUrl(request: FastifyRequest, id: string | number): string
   return new URL(`/api/task-runs/${id}/`, `${request.protocol}://${request.host}`).toString();
 }
 
-
 export const taskRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const taskRuns = new TaskRunRepository(app.deps.database.db);
 

@@ -26,7 +26,11 @@ export function registerDistributedCommands(program: Command): void {
       `要处理的队列，逗号分隔 / queues to take jobs from, comma-separated (${QUEUE_NAMES.join(',')})`,
       QUEUE_NAMES.join(','),
     )
-    .option('--concurrency <n>', `每个队列同时执行的作业数 / jobs run at once per queue, 1 to ${MAX_CONCURRENCY}`, '1')
+    .option(
+      '--concurrency <n>',
+      `每个队列同时执行的作业数 / jobs run at once per queue, 1 to ${MAX_CONCURRENCY}`,
+      '1',
+    )
     .action(async (options: { queues: string; concurrency: string }) => {
       const context = requireDistributed(createContext(), 'worker');
       const queues = parseQueueNames(options.queues);
@@ -42,7 +46,9 @@ export function registerDistributedCommands(program: Command): void {
         const worker = new TaskWorker(database, context.settings, context.logger, { queues, concurrency });
         worker.start();
         await worker.waitUntilReady();
-        console.log(translate('cli_worker_started', { queues: queues.join(', '), concurrency }, context.locale));
+        console.log(
+          translate('cli_worker_started', { queues: queues.join(', '), concurrency }, context.locale),
+        );
 
         await waitForShutdownSignal(context.locale);
         // close() lets the jobs in progress finish; a second signal is not handled, so the OS default ends the process.
@@ -95,7 +101,10 @@ export function registerDistributedCommands(program: Command): void {
         createContext(options.port === undefined ? {} : { MONITOR_PORT: options.port }),
         'monitor',
       );
-      const database = await openDatabase({ databaseUrl: context.settings.databaseUrl, logger: context.logger });
+      const database = await openDatabase({
+        databaseUrl: context.settings.databaseUrl,
+        logger: context.logger,
+      });
       const queues = new TaskQueues(context.settings, context.logger);
       try {
         await migrate(database.db);
