@@ -158,6 +158,10 @@ const catalog = {
     'zh-CN': '资源清单数据源 "{name}" 不存在；可用 `cloud-platform source list` 查看已配置的数据源',
     en: 'inventory source "{name}" not found; `cloud-platform source list` shows the configured sources',
   },
+  inventory_source_field_fixed: {
+    'zh-CN': '资源清单数据源的 {field} 不能修改，因为其虚拟机按数据源名称保存；请删除该数据源后重新添加',
+    en: '{field} of an inventory source cannot change, because its VMs are stored under the source name; delete the source and add a new one',
+  },
   inventory_source_secret_missing: {
     'zh-CN':
       '资源清单数据源 {source} 的 {field} 指定的环境变量 {variable} 未设置或为空；请在运行该进程的环境中设置它',
