@@ -9,6 +9,7 @@ import { registerBillingCommands, registerPriceCommands } from './commands/billi
 import { registerSystemCommands, registerTenantCommands, registerVmCommands } from './commands/catalog.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
+import { registerSourceCommands } from './commands/sources.js';
 import { registerTaskCommands } from './commands/tasks.js';
 
 const program = new Command('cloud-platform')
@@ -22,6 +23,7 @@ registerSystemCommands(program);
 registerVmCommands(program);
 registerPriceCommands(program);
 registerTaskCommands(program);
+registerSourceCommands(program);
 registerRemoteCommands(program);
 registerBillingCommands(program);
 

@@ -465,6 +465,27 @@ const catalog = {
     'zh-CN': '正在停止：等待执行中的任务完成…',
     en: 'stopping: waiting for running tasks to finish…',
   },
+  cli_no_sources: {
+    'zh-CN': '（未配置资源清单数据源：在 CONFIG_FILE 的 sources 中添加，或调用 /api/inventory-sources/）',
+    en: '(no inventory sources: add them under sources in CONFIG_FILE or through /api/inventory-sources/)',
+  },
+  cli_source_test_succeeded: {
+    'zh-CN':
+      '数据源 {name} 测试成功，用时 {seconds} 秒：读取 {records} 台虚拟机，其中 {valid} 台有效（{assigned} 台已指定信息系统），{rejected} 台无效；未写入任何数据',
+    en: 'source {name} works ({seconds} s): read {records} VMs, {valid} valid ({assigned} with an information system), {rejected} invalid; nothing was written',
+  },
+  cli_source_test_failed: {
+    'zh-CN': '数据源 {name} 测试失败（已读取 {records} 台虚拟机）：{error}',
+    en: 'source {name} failed after reading {records} VMs: {error}',
+  },
+  cli_source_test_sample: {
+    'zh-CN': '前 {count} 条映射结果：',
+    en: 'first {count} mapped records:',
+  },
+  cli_source_test_rejections: {
+    'zh-CN': '无效记录（共 {count} 条，同步时将被拒绝）：',
+    en: 'invalid records ({count} in total; the sync will reject them):',
+  },
   cli_no_rows: { 'zh-CN': '（无记录）', en: '(no rows)' },
   cli_total_partial: {
     'zh-CN': '显示最新 {shown} 条，共 {count} 条符合条件，全部金额合计 {amount} 元（用 --limit 显示更多）',
