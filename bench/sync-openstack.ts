@@ -19,9 +19,9 @@ import { parsePositiveInteger } from './support.js';
 /**
  * Benchmark of sync_vm_status with the OpenStack connector on PostgreSQL. A
  * child process serves a fake OpenStack cloud of --vms generated servers on
- * 127.0.0.1 (bench/fake-openstack-server.ts); this process syncs them in pages
- * of --page-size twice: the first sync creates every VM, the second finds
- * them unchanged. Prints wall time and peak RSS of each sync. Run with --help
+ * 127.0.0.1 (bench/fake-openstack-server.ts). This process syncs them twice
+ * in pages of --page-size: the first sync creates every VM, and the second
+ * finds them unchanged. Prints wall time and peak RSS of each sync. Run with --help
  * for the options.
  */
 
