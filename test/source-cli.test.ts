@@ -96,6 +96,9 @@ describe('cloud-platform source commands', { timeout: 240_000 }, () => {
       '读取 7 台虚拟机，其中 7 台有效（7 台已指定信息系统），0 台无效；未写入任何数据',
     );
     expect(result.stdout).toContain('前 2 条映射结果：');
+    expect(result.stdout).toContain(
+      '7 台虚拟机的信息系统编码不存在或已下线，同步时将被拒绝：SYS-0 (1), SYS-1 (1)',
+    );
 
     const vms = await cli(['vm', 'list', '--json']);
     expect(JSON.parse(vms.stdout)).toEqual([]);
@@ -114,6 +117,11 @@ describe('cloud-platform source commands', { timeout: 240_000 }, () => {
       valid: 7,
       assigned: 7,
     });
+    expect(report.unknown_system_vms).toBe(7);
+    expect(report.unknown_systems.slice(0, 2)).toEqual([
+      { code: 'SYS-0', vms: 1 },
+      { code: 'SYS-1', vms: 1 },
+    ]);
     expect(report.sample).toEqual([
       {
         external_id: generatedServer(0).id,

@@ -482,6 +482,10 @@ const catalog = {
     'zh-CN': '前 {count} 条映射结果：',
     en: 'first {count} mapped records:',
   },
+  cli_source_test_unknown_systems: {
+    'zh-CN': '{count} 台虚拟机的信息系统编码不存在或已下线，同步时将被拒绝：{systems}',
+    en: '{count} VMs name an information system that does not exist or is decommissioned, so the sync will reject them: {systems}',
+  },
   cli_source_test_rejections: {
     'zh-CN': '无效记录（共 {count} 条，同步时将被拒绝）：',
     en: 'invalid records ({count} in total; the sync will reject them):',

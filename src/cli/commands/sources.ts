@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 
+import { InformationSystemRepository } from '../../db/repositories/information-system.repository.js';
 import { DomainError } from '../../errors.js';
 import { translate } from '../../i18n/messages.js';
 import { readExternalId, validateRecord } from '../../inventory/inventory-record.js';
@@ -98,7 +99,8 @@ export function registerSourceCommands(program: Command): void {
       const context = createContext();
       const definition = await findDefinition(context, name);
 
-      const report = await testSource(context, definition, options.limit);
+      const { report, systemCodes } = await testSource(context, definition, options.limit);
+      await checkSystems(context, report, systemCodes);
       print(options, report, () => formatReport(context, report));
       if (report.status === 'failed') process.exitCode = 1;
     });
@@ -115,6 +117,10 @@ interface SourceTestReport {
   rejected: number;
   rejections: { external_id: string | null; reason: string }[];
   sample: InventoryRecord[];
+  /** Valid records whose system is unknown or decommissioned, which the sync would reject. */
+  unknown_system_vms: number;
+  /** The first of those systems, with their VM counts. */
+  unknown_systems: { code: string; vms: number }[];
   error?: string;
   error_code?: string;
 }
@@ -124,7 +130,7 @@ async function testSource(
   context: CommandContext,
   definition: SourceDefinition,
   limit: number,
-): Promise<SourceTestReport> {
+): Promise<{ report: SourceTestReport; systemCodes: Map<string, number> }> {
   const started = performance.now();
   const report: SourceTestReport = {
     source: definition.name,
@@ -137,7 +143,11 @@ async function testSource(
     rejected: 0,
     rejections: [],
     sample: [],
+    unknown_system_vms: 0,
+    unknown_systems: [],
   };
+  // System code → valid VMs that name it, checked against the database afterwards.
+  const systemCodes = new Map<string, number>();
   const source = buildConnectorSource(definition, { env: process.env, logger: context.logger });
 
   try {
@@ -147,7 +157,10 @@ async function testSource(
         try {
           const record = validateRecord(input);
           report.valid += 1;
-          if (record.system_code !== null) report.assigned += 1;
+          if (record.system_code !== null) {
+            report.assigned += 1;
+            systemCodes.set(record.system_code, (systemCodes.get(record.system_code) ?? 0) + 1);
+          }
           if (report.sample.length < limit) report.sample.push(record);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
@@ -168,7 +181,25 @@ async function testSource(
     report.error_code = error.code;
   }
   report.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
-  return report;
+  return { report, systemCodes };
+}
+
+/** Counts the VMs whose system code names no active information system, with one read-only query. */
+async function checkSystems(
+  context: CommandContext,
+  report: SourceTestReport,
+  systemCodes: Map<string, number>,
+): Promise<void> {
+  if (report.status === 'failed' || systemCodes.size === 0) return;
+  const systems = await withDatabase(context, ({ db }) =>
+    new InformationSystemRepository(db).getIdsByCodes([...systemCodes.keys()]),
+  );
+  const active = new Set(systems.filter((system) => system.status === 'active').map((system) => system.code));
+  for (const [code, vms] of systemCodes) {
+    if (active.has(code)) continue;
+    report.unknown_system_vms += vms;
+    if (report.unknown_systems.length < LISTED_REJECTIONS) report.unknown_systems.push({ code, vms });
+  }
 }
 
 function formatReport(context: CommandContext, report: SourceTestReport): string {
@@ -198,6 +229,13 @@ function formatReport(context: CommandContext, report: SourceTestReport): string
         ['external_id', 'name', 'system', 'cpu', 'memory', 'storage', 'status'],
         { locale, timezone: context.settings.billingTimezone },
       ),
+    );
+  }
+  if (report.unknown_system_vms > 0) {
+    const systems = report.unknown_systems.map((system) => `${system.code} (${system.vms})`).join(', ');
+    lines.push(
+      '',
+      translate('cli_source_test_unknown_systems', { count: report.unknown_system_vms, systems }, locale),
     );
   }
   if (report.rejections.length > 0) {
