@@ -153,6 +153,17 @@ describe('inventory sources API', () => {
     expect(stored?.secrets).toEqual({});
   });
 
+  it('restores a default when a setting is null', async () => {
+    const id = (await world.request('admin', 'GET', URL)).json().results[0].id as number;
+    await world.request('admin', 'PATCH', `${URL}${id}/`, { ca_file: '/etc/ssl/cloud-ca.pem', retries: 5 });
+
+    const response = await world.request('admin', 'PATCH', `${URL}${id}/`, { ca_file: null, retries: null });
+
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().settings).not.toHaveProperty('ca_file');
+    expect(response.json().settings.retries).toBe(3);
+  });
+
   it('rejects renaming and leaves an invalid update unstored', async () => {
     const id = (await world.request('admin', 'GET', URL)).json().results[0].id as number;
 

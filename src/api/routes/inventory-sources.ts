@@ -28,6 +28,14 @@ const commonSettings = {
   ca_file: Type.Optional(Type.String({ description: 'PEM 格式 CA 证书路径 / PEM file of CA certificates' })),
 };
 
+/** The common settings of a PATCH body, where null removes a setting so that its default applies again. */
+const commonSettingsPatch = {
+  timeout_seconds: Type.Optional(Type.Union([commonSettings.timeout_seconds, Type.Null()])),
+  retries: Type.Optional(Type.Union([commonSettings.retries, Type.Null()])),
+  verify_tls: Type.Optional(Type.Union([commonSettings.verify_tls, Type.Null()])),
+  ca_file: Type.Optional(Type.Union([commonSettings.ca_file, Type.Null()])),
+};
+
 const SourceName = Type.String({
   pattern: SOURCE_NAME_PATTERN.source,
   description: '数据源名称，也是其虚拟机的 provider / source name, also the provider of its VMs',
@@ -180,7 +188,7 @@ export const inventorySourceRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'name 与 type 不能修改 / give only the settings to change; null removes a setting ' +
           '(e.g. password: null when switching to password_env); name and type cannot change',
         params: IdParams,
-        body: Type.Object(commonSettings, { additionalProperties: true }),
+        body: Type.Object(commonSettingsPatch, { additionalProperties: true }),
         response: { 200: InventorySourceSchema, ...errorResponses },
       },
     },
