@@ -10,6 +10,7 @@ import { registerSystemCommands, registerTenantCommands, registerVmCommands } fr
 import { registerDistributedCommands } from './commands/distributed.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
+import { registerSourceCommands } from './commands/sources.js';
 import { registerTaskCommands } from './commands/tasks.js';
 
 const program = new Command('cloud-platform')
@@ -24,6 +25,7 @@ registerSystemCommands(program);
 registerVmCommands(program);
 registerPriceCommands(program);
 registerTaskCommands(program);
+registerSourceCommands(program);
 registerRemoteCommands(program);
 registerBillingCommands(program);
 

@@ -41,6 +41,9 @@ const HEADERS: Record<string, Record<Locale, string>> = {
   next_run: { 'zh-CN': '下次执行', en: 'next run' },
   last_run: { 'zh-CN': '上次执行', en: 'last run' },
   created_at: { 'zh-CN': '创建时间', en: 'created at' },
+  type: { 'zh-CN': '类型', en: 'type' },
+  origin: { 'zh-CN': '配置位置', en: 'configured in' },
+  endpoint: { 'zh-CN': '地址', en: 'endpoint' },
 };
 
 export function header(field: string, locale: Locale): string {

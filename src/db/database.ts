@@ -12,6 +12,7 @@ import * as users from './migrations/0002_users.js';
 import * as billingRecordsWithoutForeignKeys from './migrations/0003_billing_records_without_foreign_keys.js';
 import * as billingRecordsDateIdIndex from './migrations/0004_billing_records_date_id_index.js';
 import * as taskRunsJobId from './migrations/0005_task_runs_job_id.js';
+import * as inventorySources from './migrations/0006_inventory_sources.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -153,6 +154,11 @@ const migrations: Record<string, Migration> = {
   '0005_task_runs_job_id': {
     async up(db) {
       for (const statement of taskRunsJobId.statements) await sql.raw(statement).execute(db);
+    },
+  },
+  '0006_inventory_sources': {
+    async up(db) {
+      for (const statement of inventorySources.statements) await sql.raw(statement).execute(db);
     },
   },
 };
