@@ -5,6 +5,12 @@ import { parseCode, parseCpu, parseExternalId, parseName, parseSize } from './va
 
 /** Validation of one VM record as an inventory source reports it. */
 
+/**
+ * Decimals accepted in a record's sizes. Connectors convert MiB and bytes to GB
+ * (GiB) exactly, and one byte is 2^-30 GB, which takes 30 decimals.
+ */
+export const RECORD_SIZE_DECIMALS = 30;
+
 const REPORTED_STATUSES: readonly VmStatus[] = [
   'running',
   'stopped',
@@ -35,8 +41,8 @@ export function validateRecord(input: unknown): InventoryRecord {
       ? null
       : parseCode(requireText(input, 'system_code'), 'system_code');
   const cpu = parseCpu(requireValue(input, 'cpu'), 'cpu');
-  const memory = parseSize(requireValue(input, 'memory_gb'), 'memory_gb');
-  const storage = parseSize(requireValue(input, 'storage_gb'), 'storage_gb');
+  const memory = parseSize(requireValue(input, 'memory_gb'), 'memory_gb', RECORD_SIZE_DECIMALS);
+  const storage = parseSize(requireValue(input, 'storage_gb'), 'storage_gb', RECORD_SIZE_DECIMALS);
   const powerStatus = parsePowerStatus(requireText(input, 'power_status'));
 
   return {

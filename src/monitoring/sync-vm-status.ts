@@ -6,7 +6,12 @@ import type { VmStatus } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { translate, type MessageCode, type MessageParameters } from '../i18n/messages.js';
 import { LOCAL_PROVIDER } from '../inventory/local-vms.js';
-import type { InventoryRecord, InventoryRecordInput, InventorySource } from '../inventory/source.js';
+import {
+  RejectedSourceRecord,
+  type InventoryPageItem,
+  type InventoryRecord,
+  type InventorySource,
+} from '../inventory/source.js';
 import { readExternalId, validateRecord } from '../inventory/inventory-record.js';
 import { ADJUSTMENT_LOCK_KEY } from './detect-resource-changes.js';
 
@@ -38,6 +43,8 @@ export interface SyncRejection {
   /** 1-based position among the records the source yielded in this sync. */
   record_number: number;
   external_id: string | null;
+  /** Where the source found the record, e.g. `vInfo row 17`, when the source says. */
+  location?: string;
   field: string | null;
   code: MessageCode;
   parameters: MessageParameters;
@@ -251,11 +258,13 @@ interface UpsertRow {
 interface PageRejection {
   recordNumber: number;
   externalId: string | null;
+  location?: string;
   error: DomainError;
 }
 
 interface Candidate {
   recordNumber: number;
+  location?: string;
   record: InventoryRecord;
 }
 
@@ -263,7 +272,7 @@ interface Candidate {
 async function applyPage(
   trx: Db,
   state: SourceState,
-  page: readonly InventoryRecordInput[],
+  page: readonly InventoryPageItem[],
 ): Promise<Pick<AppliedCounts, 'created' | 'updated' | 'unchanged'>> {
   // Collected per page and sorted, so that rejections found after the system
   // lookup still appear in record order in the result and the log.
@@ -272,8 +281,8 @@ async function applyPage(
   const rows = await resolveSystems(trx, candidates, rejections);
 
   rejections.sort((left, right) => left.recordNumber - right.recordNumber);
-  for (const { recordNumber, externalId, error } of rejections) {
-    state.rejections.add(recordNumber, externalId, error);
+  for (const { recordNumber, externalId, location, error } of rejections) {
+    state.rejections.add(recordNumber, externalId, error, location);
   }
 
   state.options.logger.debug(
@@ -287,14 +296,24 @@ async function applyPage(
 /** Numbers the page's records, rejects duplicates and invalid records, and returns the rest. */
 function validatePage(
   state: SourceState,
-  page: readonly InventoryRecordInput[],
+  page: readonly InventoryPageItem[],
   rejections: PageRejection[],
 ): Candidate[] {
   const candidates: Candidate[] = [];
   for (const input of page) {
     state.recordsRead += 1;
     const recordNumber = state.recordsRead;
+    if (input instanceof RejectedSourceRecord) {
+      rejections.push({
+        recordNumber,
+        externalId: input.externalId,
+        ...(input.location === null ? {} : { location: input.location }),
+        error: input.error,
+      });
+      continue;
+    }
     const externalId = readExternalId(input);
+    const location = typeof input.source_location === 'string' ? { location: input.source_location } : {};
 
     // The first record with an id claims it, even if that record is rejected later.
     if (externalId !== null) {
@@ -305,17 +324,17 @@ function validatePage(
           { external_id: externalId, first },
           'external_id',
         );
-        rejections.push({ recordNumber, externalId, error: duplicate });
+        rejections.push({ recordNumber, externalId, ...location, error: duplicate });
         continue;
       }
       state.seen.set(externalId, recordNumber);
     }
 
     try {
-      candidates.push({ recordNumber, record: validateRecord(input) });
+      candidates.push({ recordNumber, ...location, record: validateRecord(input) });
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      rejections.push({ recordNumber, externalId, error });
+      rejections.push({ recordNumber, externalId, ...location, error });
     }
   }
   return candidates;
@@ -332,13 +351,14 @@ async function resolveSystems(
     candidates.map(({ record }) => record.system_code),
   );
   const rows: UpsertRow[] = [];
-  for (const { recordNumber, record } of candidates) {
+  for (const { recordNumber, location, record } of candidates) {
+    const where = location === undefined ? {} : { location };
     let systemId: number | null = null;
     if (record.system_code !== null) {
       const system = systems.get(record.system_code);
       if (!system) {
         const notFound = new DomainError('system_not_found', { code: record.system_code }, 'system_code');
-        rejections.push({ recordNumber, externalId: record.external_id, error: notFound });
+        rejections.push({ recordNumber, externalId: record.external_id, ...where, error: notFound });
         continue;
       }
       if (system.decommissioned_at) {
@@ -347,7 +367,7 @@ async function resolveSystems(
           { code: record.system_code, at: system.decommissioned_at.toISOString() },
           'system_code',
         );
-        rejections.push({ recordNumber, externalId: record.external_id, error: decommissioned });
+        rejections.push({ recordNumber, externalId: record.external_id, ...where, error: decommissioned });
         continue;
       }
       systemId = system.id;
@@ -501,11 +521,12 @@ class RejectionCollector {
     private readonly logger: Logger,
   ) {}
 
-  add(recordNumber: number, externalId: string | null, error: DomainError): void {
+  add(recordNumber: number, externalId: string | null, error: DomainError, location?: string): void {
     this.count += 1;
     const rejection: SyncRejection = {
       record_number: recordNumber,
       external_id: externalId,
+      ...(location === undefined ? {} : { location }),
       field: error.field ?? null,
       code: error.code,
       parameters: error.parameters,
