@@ -170,12 +170,16 @@ interface AppliedCounts {
   marked_missing: number;
 }
 
-interface SourceState {
-  source: InventorySource;
-  options: SyncVmStatusOptions;
+/** What record checking carries from page to page of one source. */
+export interface RecordCheckState {
   recordsRead: number;
   /** External id → record number of its first occurrence in this sync. */
   seen: Map<string, number>;
+}
+
+interface SourceState extends RecordCheckState {
+  source: InventorySource;
+  options: SyncVmStatusOptions;
   rejections: RejectionCollector;
 }
 
@@ -244,7 +248,7 @@ async function lockForSync(trx: Db, provider: string): Promise<void> {
 }
 
 /** A validated record whose system code has been resolved to an id. */
-interface UpsertRow {
+export interface UpsertRow {
   external_id: string;
   name: string;
   system_id: number | null;
@@ -255,7 +259,7 @@ interface UpsertRow {
   status: VmStatus;
 }
 
-interface PageRejection {
+export interface PageRejection {
   recordNumber: number;
   externalId: string | null;
   location?: string;
@@ -274,13 +278,7 @@ async function applyPage(
   state: SourceState,
   page: readonly InventoryPageItem[],
 ): Promise<Pick<AppliedCounts, 'created' | 'updated' | 'unchanged'>> {
-  // Collected per page and sorted, so that rejections found after the system
-  // lookup still appear in record order in the result and the log.
-  const rejections: PageRejection[] = [];
-  const candidates = validatePage(state, page, rejections);
-  const rows = await resolveSystems(trx, candidates, rejections);
-
-  rejections.sort((left, right) => left.recordNumber - right.recordNumber);
+  const { rows, rejections } = await checkPage(trx, state, page);
   for (const { recordNumber, externalId, location, error } of rejections) {
     state.rejections.add(recordNumber, externalId, error, location);
   }
@@ -293,9 +291,28 @@ async function applyPage(
   return upsertPage(trx, state.source.provider, rows, state.options);
 }
 
+/**
+ * Validates one page and resolves its system codes in one query, without
+ * writing. Returns the rows to upsert and the rejections in record order.
+ * Sync and the dry run of an import share it, so both reject the same records.
+ */
+export async function checkPage(
+  db: Db,
+  state: RecordCheckState,
+  page: readonly InventoryPageItem[],
+): Promise<{ rows: UpsertRow[]; rejections: PageRejection[] }> {
+  // Collected per page and sorted, so that rejections found after the system
+  // lookup still appear in record order in the result and the log.
+  const rejections: PageRejection[] = [];
+  const candidates = validatePage(state, page, rejections);
+  const rows = await resolveSystems(db, candidates, rejections);
+  rejections.sort((left, right) => left.recordNumber - right.recordNumber);
+  return { rows, rejections };
+}
+
 /** Numbers the page's records, rejects duplicates and invalid records, and returns the rest. */
 function validatePage(
-  state: SourceState,
+  state: RecordCheckState,
   page: readonly InventoryPageItem[],
   rejections: PageRejection[],
 ): Candidate[] {
