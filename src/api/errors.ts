@@ -21,6 +21,7 @@ const RESOURCE_NAMES_ZH: Record<string, string> = {
   'adjustment log': '资源变更记录',
   'billing record': '计费记录',
   'information system': '信息系统',
+  'inventory source': '资源清单数据源',
   'price version': '定价版本',
   'task run': '任务执行记录',
   tenant: '租户',
@@ -80,6 +81,7 @@ const CONFLICT_CODES = new Set<string>([
   'last_active_admin',
   'vm_read_only',
   'vm_deleted',
+  'inventory_source_exists',
 ]);
 
 function domainStatus(error: DomainError): number {

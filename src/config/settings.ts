@@ -6,6 +6,9 @@ import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+import type { SourceConfig } from '../inventory/connectors/connector.js';
+import { validateSourceConfig } from '../inventory/connectors/registry.js';
+
 /**
  * Settings of one process, read once at start from the environment and, when
  * `CONFIG_FILE` names one, a YAML file. Environment variables win over the file.
@@ -25,6 +28,8 @@ export interface Settings {
   inventoryFile: string | undefined;
   /** Provider name under which VMs of the inventory file are stored. */
   inventoryFileProvider: string;
+  /** Inventory sources of the `sources:` list in CONFIG_FILE, validated by their connectors. */
+  inventorySources: SourceConfig[];
   /** Consecutive successful syncs a VM must be absent from before it is marked missing. */
   missingAfterSyncs: number;
   /** Cron patterns (in the billing time zone) keyed by task name. */
@@ -125,8 +130,16 @@ const rawSchema = z.object({
 
 type Source = Record<string, string | undefined>;
 
-/** Reads the optional YAML file named by CONFIG_FILE into environment-style keys. */
-function readConfigFile(file: string): Source {
+/** Key of CONFIG_FILE that lists inventory sources; it has no environment variable. */
+const SOURCES_KEY = 'sources';
+
+interface ConfigFile {
+  values: Source;
+  sources: SourceConfig[];
+}
+
+/** Reads the optional YAML file named by CONFIG_FILE into environment-style keys and the source list. */
+function readConfigFile(file: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -140,29 +153,82 @@ function readConfigFile(file: string): Source {
   } catch (error) {
     throw new SettingsError(`CONFIG_FILE=${file} is not valid YAML: ${(error as Error).message}`);
   }
-  if (parsed === null || parsed === undefined) return {};
+  if (parsed === null || parsed === undefined) return { values: {}, sources: [] };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new SettingsError(`CONFIG_FILE=${file} must hold a mapping of setting names to values`);
   }
 
   const known = new Set(Object.keys(rawSchema.shape));
   const values: Source = {};
+  let sources: SourceConfig[] = [];
   for (const [key, value] of Object.entries(parsed)) {
+    if (key === SOURCES_KEY) {
+      sources = readSources(file, value);
+      continue;
+    }
     const name = key.toUpperCase();
     if (!known.has(name)) {
       throw new SettingsError(
-        `CONFIG_FILE=${file} has unknown setting "${key}"; known settings: ${[...known].join(', ')}`,
+        `CONFIG_FILE=${file} has unknown setting "${key}"; known settings: ${[...known].join(', ')}, ${SOURCES_KEY}`,
       );
     }
     values[name] = value === null ? undefined : String(value);
   }
-  return values;
+  return { values, sources };
+}
+
+/**
+ * Validates the `sources:` list of the config file with each entry's
+ * connector. Throws one SettingsError that lists every problem, each naming
+ * the source, the field and the fix. A relative ca_file is resolved against
+ * the folder of the config file.
+ */
+function readSources(file: string, value: unknown): SourceConfig[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new SettingsError(
+      `CONFIG_FILE=${file}: ${SOURCES_KEY} must be a list of sources, each with name, type and its settings`,
+    );
+  }
+
+  const sources: SourceConfig[] = [];
+  const problems: string[] = [];
+  const positions = new Map<string, number>();
+  value.forEach((entry: unknown, index) => {
+    const result = validateSourceConfig(entry, `sources[${index}]`);
+    if ('issues' in result) {
+      for (const issue of result.issues) {
+        problems.push(`sources[${index}] (${result.source}): ${issue.field}: ${issue.problem}`);
+      }
+      return;
+    }
+
+    const { config } = result;
+    const first = positions.get(config.name);
+    if (first !== undefined) {
+      problems.push(
+        `sources[${index}] (${config.name}): name: already used by sources[${first}]; ` +
+          'the name is also the provider of its VMs, so give each source its own name',
+      );
+      return;
+    }
+    positions.set(config.name, index);
+    if (typeof config.ca_file === 'string') config.ca_file = path.resolve(path.dirname(file), config.ca_file);
+    sources.push(config);
+  });
+
+  if (problems.length > 0) {
+    throw new SettingsError(`CONFIG_FILE=${file} has invalid inventory sources:\n  ${problems.join('\n  ')}`);
+  }
+  return sources;
 }
 
 /** Validates settings from `environment` (and its CONFIG_FILE); throws SettingsError naming every bad value. */
 export function loadSettings(environment: Source = process.env): Settings {
-  const fromFile = environment.CONFIG_FILE ? readConfigFile(environment.CONFIG_FILE) : {};
-  const merged: Source = { ...fromFile };
+  const file = environment.CONFIG_FILE
+    ? readConfigFile(environment.CONFIG_FILE)
+    : { values: {}, sources: [] };
+  const merged: Source = { ...file.values };
   for (const key of Object.keys(rawSchema.shape)) {
     const value = environment[key];
     if (value !== undefined && value !== '') merged[key] = value;
@@ -186,6 +252,7 @@ export function loadSettings(environment: Source = process.env): Settings {
     billingChunkSize: raw.BILLING_CHUNK_SIZE,
     inventoryFile: raw.INVENTORY_FILE ? path.resolve(raw.INVENTORY_FILE) : undefined,
     inventoryFileProvider: raw.INVENTORY_FILE_PROVIDER,
+    inventorySources: file.sources,
     missingAfterSyncs: raw.MISSING_AFTER_SYNCS,
     schedules: {
       create_daily_billing_records: raw.SCHEDULE_CREATE_DAILY_BILLING_RECORDS,

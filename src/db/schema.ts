@@ -196,6 +196,18 @@ export interface ApiTokensTable {
   revoked_at: Date | null;
 }
 
+export interface InventorySourcesTable {
+  id: Generated<number>;
+  name: string;
+  type: string;
+  /** Connector settings without secrets. */
+  options: ColumnType<Record<string, unknown>, string, string>;
+  /** Inline secret fields by name; never returned by the API. */
+  secrets: ColumnType<Record<string, string>, string, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -210,6 +222,7 @@ export interface Database {
   billing_record_revisions: BillingRecordRevisionsTable;
   billing_days: BillingDaysTable;
   task_runs: TaskRunsTable;
+  inventory_sources: InventorySourcesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -222,3 +235,4 @@ export type TaskRun = Selectable<TaskRunsTable>;
 export type NewResourceAdjustmentLog = Insertable<ResourceAdjustmentLogsTable>;
 export type User = Selectable<UsersTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
+export type InventorySourceRow = Selectable<InventorySourcesTable>;

@@ -139,6 +139,76 @@ const catalog = {
       '资源清单数据源 {source} 的 provider "{provider}" 已被 {other} 使用；请为每个数据源配置不同的 provider',
     en: 'provider "{provider}" of inventory source {source} is already used by {other}; give each source its own provider',
   },
+  inventory_source_invalid: {
+    'zh-CN': '资源清单数据源 {source} 的配置项 {field} 无效：{problem}',
+    en: 'invalid setting {field} of inventory source {source}: {problem}',
+  },
+  inventory_source_type_unknown: {
+    'zh-CN': '资源清单数据源 {source} 的类型 "{type}" 无效：应为 {types} 之一',
+    en: 'invalid type "{type}" of inventory source {source}: use one of {types}',
+  },
+  inventory_source_name_duplicate: {
+    'zh-CN':
+      '资源清单数据源名称 "{name}" 重复（{first} 与 {second}）；名称同时是虚拟机的 provider，请为每个数据源取不同的名称',
+    en: 'inventory source name "{name}" is used twice ({first} and {second}); the name is also the provider of its VMs, so give each source its own name',
+  },
+  inventory_source_exists: {
+    'zh-CN': '资源清单数据源 "{name}" 已存在（{origin}）；请换一个名称',
+    en: 'inventory source "{name}" already exists ({origin}); choose another name',
+  },
+  inventory_source_not_found: {
+    'zh-CN': '资源清单数据源 "{name}" 不存在；可用 `cloud-platform source list` 查看已配置的数据源',
+    en: 'inventory source "{name}" not found; `cloud-platform source list` shows the configured sources',
+  },
+  inventory_source_secret_missing: {
+    'zh-CN':
+      '资源清单数据源 {source} 的 {field} 指定的环境变量 {variable} 未设置或为空；请在运行该进程的环境中设置它',
+    en: 'environment variable {variable}, named by {field} of inventory source {source}, is unset or empty; set it in the environment of the process',
+  },
+  inventory_source_ca_file_unreadable: {
+    'zh-CN': '无法读取资源清单数据源 {source} 的 ca_file {file}：{error}；请给出 PEM 格式 CA 证书文件的路径',
+    en: 'cannot read ca_file {file} of inventory source {source}: {error}; give the path of a PEM file with the CA certificates',
+  },
+  inventory_source_request_failed: {
+    'zh-CN':
+      '资源清单数据源 {source}：{method} {url} 失败（已尝试 {attempts} 次）：{error}；请检查地址与网络',
+    en: 'inventory source {source}: {method} {url} failed after {attempts} attempt(s): {error}; check the URL and the network',
+  },
+  inventory_source_tls_failed: {
+    'zh-CN':
+      '资源清单数据源 {source}：{method} {url} 的 TLS 证书校验失败：{error}；请用 ca_file 指定签发该证书的 CA',
+    en: 'inventory source {source}: TLS certificate verification failed for {method} {url}: {error}; set ca_file to the CA that signed the certificate',
+  },
+  inventory_source_timeout: {
+    'zh-CN':
+      '资源清单数据源 {source}：{method} {url} 超时（{seconds} 秒，已尝试 {attempts} 次）；可调大 timeout_seconds',
+    en: 'inventory source {source}: {method} {url} timed out after {seconds} s ({attempts} attempt(s)); raise timeout_seconds if the platform is slow',
+  },
+  inventory_source_http_error: {
+    'zh-CN': '资源清单数据源 {source}：{method} {url} 返回 HTTP {status}（已尝试 {attempts} 次）：{detail}',
+    en: 'inventory source {source}: {method} {url} answered HTTP {status} after {attempts} attempt(s): {detail}',
+  },
+  inventory_source_invalid_json: {
+    'zh-CN': '资源清单数据源 {source} 在 {url} 返回了无效的 JSON：{error}',
+    en: 'inventory source {source} answered invalid JSON at {url}: {error}',
+  },
+  inventory_source_response_too_large: {
+    'zh-CN': '资源清单数据源 {source} 在 {url} 的响应超过 {max} 字节，已停止读取',
+    en: 'inventory source {source} answered more than {max} bytes at {url}; reading stopped',
+  },
+  inventory_source_unexpected_answer: {
+    'zh-CN': '资源清单数据源 {source} 在 {url} 的响应格式不符：{problem}',
+    en: 'inventory source {source} answered an unexpected shape at {url}: {problem}',
+  },
+  inventory_source_login_failed: {
+    'zh-CN': '资源清单数据源 {source} 登录失败：{problem}',
+    en: 'login to inventory source {source} failed: {problem}',
+  },
+  inventory_source_endpoint_missing: {
+    'zh-CN':
+      '资源清单数据源 {source} 的服务目录中没有 {service} 服务在区域 {region}、接口 {interface} 的端点；请检查 region 与 interface 配置',
+    en: 'the service catalog of inventory source {source} has no {service} endpoint for region {region} and interface {interface}; check the region and interface settings',
+  },
   price_version_exists: {
     'zh-CN': '生效日期为 {date} 的定价版本已存在',
     en: 'a price version effective from {date} already exists',

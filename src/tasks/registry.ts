@@ -118,7 +118,11 @@ export const TASKS: Record<TaskName, TaskDefinition> = {
     },
     parseArguments: rejectArguments('sync_vm_status'),
     run: async (context) => {
-      const result = await syncVmStatus(context.db, buildInventorySources(context.settings), {
+      const sources = await buildInventorySources(context.settings, {
+        db: context.db,
+        logger: context.logger,
+      });
+      const result = await syncVmStatus(context.db, sources, {
         now: context.now,
         taskRunId: context.taskRunId,
         missingAfterSyncs: context.settings.missingAfterSyncs,
