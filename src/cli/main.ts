@@ -9,6 +9,7 @@ import { registerBillingCommands, registerPriceCommands } from './commands/billi
 import { registerSystemCommands, registerTenantCommands, registerVmCommands } from './commands/catalog.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
+import { registerSourceImportCommand } from './commands/source-import.js';
 import { registerTaskCommands } from './commands/tasks.js';
 
 const program = new Command('cloud-platform')
@@ -24,6 +25,7 @@ registerPriceCommands(program);
 registerTaskCommands(program);
 registerRemoteCommands(program);
 registerBillingCommands(program);
+registerSourceImportCommand(program.command('source').description('资源清单数据源 / inventory sources'));
 
 const locale = localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG);
 

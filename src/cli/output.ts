@@ -41,6 +41,11 @@ const HEADERS: Record<string, Record<Locale, string>> = {
   next_run: { 'zh-CN': '下次执行', en: 'next run' },
   last_run: { 'zh-CN': '上次执行', en: 'last run' },
   created_at: { 'zh-CN': '创建时间', en: 'created at' },
+  location: { 'zh-CN': '位置', en: 'location' },
+  changes: { 'zh-CN': '变更(原→新)', en: 'changes (old→new)' },
+  reason: { 'zh-CN': '原因', en: 'reason' },
+  missed_syncs: { 'zh-CN': '连续未出现次数', en: 'missed syncs' },
+  becomes_missing: { 'zh-CN': '将标记失联', en: 'becomes missing' },
 };
 
 export function header(field: string, locale: Locale): string {

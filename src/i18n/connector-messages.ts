@@ -50,10 +50,6 @@ export const connectorMessages = {
     'zh-CN': '列 "{column}" 的值 "{value}" 无效：应为 True 或 False',
     en: 'column "{column}" has "{value}", which is not True or False',
   },
-  inventory_source_not_found: {
-    'zh-CN': '数据源 "{name}" 未配置；已配置的数据源：{names}',
-    en: 'inventory source "{name}" is not configured; configured sources: {names}',
-  },
   inventory_source_not_rvtools: {
     'zh-CN': '数据源 "{name}" 的类型是 {type}，只有 rvtools 类型的数据源可以导入文件',
     en: 'inventory source "{name}" has type {type}; only sources of type rvtools import files',
@@ -74,5 +70,23 @@ export const connectorMessages = {
     'zh-CN':
       'vSphere {url} 在 {scope} 中返回了 {count} 台虚拟机，达到单次查询上限，结果可能不完整；该数据源本次同步已中止。请把虚拟机分到更小的文件夹中',
     en: 'vSphere {url} returned {count} VMs for {scope}, the limit of one query, so the list may be incomplete; this source’s sync stopped. Split the VMs into smaller folders',
+  },
+  cli_import_plan: {
+    'zh-CN':
+      '预演 {file} → 数据源 {source}（未写入任何数据）：新增 {new} 台，变更 {changed} 台，不变 {unchanged} 台，本次未出现 {not_seen} 台（其中 {missing} 台将标记为失联），拒绝 {rejected} 行；跳过模板 {templates} 个、空行 {blank} 行；存储取自列 "{disk_column}"',
+    en: 'dry run of {file} into source {source} (nothing written): {new} new, {changed} changed, {unchanged} unchanged, {not_seen} not in the file ({missing} of them would become missing), {rejected} row(s) rejected; skipped {templates} template(s) and {blank} blank row(s); storage read from column "{disk_column}"',
+  },
+  cli_import_applied: {
+    'zh-CN':
+      '已导入 {file} → 数据源 {source}：新增 {created} 台，变更 {updated} 台，不变 {unchanged} 台，本次未出现 {not_seen} 台（其中 {missing} 台标记为失联），拒绝 {rejected} 行；跳过模板 {templates} 个、空行 {blank} 行',
+    en: 'imported {file} into source {source}: {created} new, {updated} changed, {unchanged} unchanged, {not_seen} not in the file ({missing} of them marked missing), {rejected} row(s) rejected; skipped {templates} template(s) and {blank} blank row(s)',
+  },
+  cli_import_section_new: { 'zh-CN': '新增虚拟机', en: 'new VMs' },
+  cli_import_section_changed: { 'zh-CN': '变更的虚拟机（原值→新值）', en: 'changed VMs (old→new)' },
+  cli_import_section_not_seen: { 'zh-CN': '文件中未出现的虚拟机', en: 'VMs not in the file' },
+  cli_import_section_rejected: { 'zh-CN': '被拒绝的行', en: 'rejected rows' },
+  cli_import_listed: {
+    'zh-CN': '（仅列出前 {shown} 条，共 {count} 条；--json 输出相同的列表）',
+    en: '(first {shown} of {count} listed; --json prints the same lists)',
   },
 } as const;

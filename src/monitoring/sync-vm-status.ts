@@ -73,6 +73,8 @@ export interface SourceSyncResult {
   marked_missing: number;
   error?: string;
   error_code?: MessageCode;
+  /** Parameters of error_code, which give the zh-CN message through the message catalog. */
+  error_parameters?: MessageParameters;
 }
 
 export interface SyncTotals {
@@ -596,6 +598,7 @@ function failedResult(result: SourceSyncResult, error: unknown, logger: Logger):
   if (error instanceof DomainError) {
     result.error = translate(error.code, error.parameters, 'en');
     result.error_code = error.code;
+    result.error_parameters = error.parameters;
   } else {
     result.error = error instanceof Error ? error.message : String(error);
   }

@@ -9,8 +9,8 @@ export const RVTOOLS_PAGE_SIZE = 1000;
 export interface RvtoolsSourceOptions {
   /** Source name, also stored as the provider of its VMs. */
   name: string;
-  /** XLSX export, or the vInfo tab saved as CSV. */
-  path: string;
+  /** XLSX export, or the vInfo tab saved as CSV; undefined for a source that only `source import` fills. */
+  path: string | undefined;
   mapping: readonly MappingRuleConfig[];
   pageSize?: number;
 }
@@ -18,13 +18,14 @@ export interface RvtoolsSourceOptions {
 /**
  * VMs from the vInfo sheet of an RVTools export. The file is read again at
  * each sync, streaming, so replacing it with a newer export takes effect at
- * the next run.
+ * the next run. A source without a file counts as owning its VMs in the
+ * database, so that sync leaves them to `source import`.
  */
 export class RvtoolsInventorySource implements InventorySource {
   readonly name: string;
   readonly provider: string;
-  readonly ownDatabase = false;
-  readonly path: string;
+  readonly ownDatabase: boolean;
+  readonly path: string | undefined;
   readonly pageSize: number;
   /** Rows of the last read that yielded no record. Reset when a read starts. */
   lastReadStats: VinfoReadStats = emptyReadStats();
@@ -34,7 +35,8 @@ export class RvtoolsInventorySource implements InventorySource {
     this.name = options.name;
     this.provider = options.name;
     this.path = options.path;
-    rvtoolsFileFormat(options.path);
+    this.ownDatabase = options.path === undefined;
+    if (options.path !== undefined) rvtoolsFileFormat(options.path);
     this.mapping = new SystemMapping(options.mapping);
     this.pageSize = options.pageSize ?? RVTOOLS_PAGE_SIZE;
   }
@@ -43,9 +45,11 @@ export class RvtoolsInventorySource implements InventorySource {
   async *readPages(): AsyncGenerator<InventoryPageItem[]> {
     const stats = emptyReadStats();
     this.lastReadStats = stats;
+    if (this.path === undefined) return;
 
     let page: InventoryPageItem[] = [];
-    for await (const item of vinfoRecords(readVinfoRows(this.path), this.path, this.mapping, stats)) {
+    const file = this.path;
+    for await (const item of vinfoRecords(readVinfoRows(file), file, this.mapping, stats)) {
       page.push(item);
       if (page.length >= this.pageSize) {
         yield page;
