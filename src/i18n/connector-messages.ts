@@ -54,22 +54,22 @@ export const connectorMessages = {
     'zh-CN': '数据源 "{name}" 的类型是 {type}，只有 rvtools 类型的数据源可以导入文件',
     en: 'inventory source "{name}" has type {type}; only sources of type rvtools import files',
   },
-  vsphere_request_failed: {
-    'zh-CN': 'vSphere {url} 请求 {method} {path} 失败：HTTP {status} {detail}',
-    en: 'vSphere {url}: {method} {path} failed with HTTP {status} {detail}',
-  },
-  vsphere_login_failed: {
-    'zh-CN': 'vSphere {url} 登录失败（HTTP {status}）：请检查用户名、密码及该用户的权限',
-    en: 'vSphere {url} login failed with HTTP {status}: check the user name, the password and the user’s permissions',
-  },
-  vsphere_invalid_response: {
-    'zh-CN': 'vSphere {url} 对 {method} {path} 的响应无效：{error}',
-    en: 'vSphere {url} returned an invalid response to {method} {path}: {error}',
-  },
-  vsphere_vm_limit: {
+  vsphere_list_limit: {
     'zh-CN':
-      'vSphere {url} 在 {scope} 中返回了 {count} 台虚拟机，达到单次查询上限，结果可能不完整；该数据源本次同步已中止。请把虚拟机分到更小的文件夹中',
-    en: 'vSphere {url} returned {count} VMs for {scope}, the limit of one query, so the list may be incomplete; this source’s sync stopped. Split the VMs into smaller folders',
+      '资源清单数据源 {source}（{url}）：{scope} 的{what}达到单次查询上限 {count} 个，且无法再细分，结果可能不完整，本次同步已中止；请把虚拟机分到更多、更小的文件夹中',
+    en: 'inventory source {source} ({url}): the {what} of {scope} reach the limit of one query ({count}) and cannot be split further, so the list may be incomplete and this sync stopped; spread the VMs over more, smaller folders',
+  },
+  vsphere_disk_capacity_missing: {
+    'zh-CN': '虚拟机 {vm} 的磁盘 {disk} 没有容量（capacity），可能无法访问；该虚拟机本次保持原值',
+    en: 'disk {disk} of VM {vm} has no capacity, perhaps because it is inaccessible; the VM keeps its stored values this time',
+  },
+  vsphere_several_system_tags: {
+    'zh-CN': '虚拟机 {vm} 在标签类别 "{category}" 中有多个标签：{tags}；请只保留一个（标签名即信息系统编码）',
+    en: 'VM {vm} has several tags in category "{category}": {tags}; keep one, because the tag name is the information system code',
+  },
+  vsphere_tag_category_not_found: {
+    'zh-CN': '资源清单数据源 {source} 的 vCenter 中没有名为 "{category}" 的标签类别（已有：{categories}）；请检查 tag_category 配置',
+    en: 'the vCenter of inventory source {source} has no tag category named "{category}" (found: {categories}); check the tag_category setting',
   },
   cli_import_plan: {
     'zh-CN':
