@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, createUser } from './auth/accounts.js';
 import { billDay } from '../billing/daily-billing.js';
 import { addDays } from '../billing/days.js';
+import { InventorySourceRepository } from '../db/repositories/inventory-source.repository.js';
 import { PriceVersionRepository } from '../db/repositories/price-version.repository.js';
 import { addLocalVm } from '../inventory/local-vms.js';
 import { createApiWorld, type ApiWorld, type Caller } from '../../test/support/api.js';
@@ -119,6 +120,24 @@ async function freshPriceVersion(world: ApiWorld) {
     storage_price: '0.01',
   });
   return version.id;
+}
+
+/** Stores a fresh Proxmox VE source through the repository and returns its id. */
+async function freshInventorySource(world: ApiWorld) {
+  const source = await new InventorySourceRepository(world.database.db).create(
+    {
+      name: unique('pve'),
+      type: 'proxmox',
+      options: {
+        url: 'https://pve.example.com:8006',
+        token_id: 'sync@pve!billing',
+        token_secret_env: 'PVE_SECRET',
+      },
+      secrets: {},
+    },
+    new Date('2026-01-02T00:00:00Z'),
+  );
+  return source.id;
 }
 
 /** Records a finished run of detect_resource_changes and returns its id. */
@@ -508,6 +527,49 @@ const CASES: Case[] = [
       const token = await freshToken(w, 'other_admin');
       return { url: `/api/tokens/${token.id}/?user=${token.userId}` };
     },
+    expected: { anonymous: 401, admin: 204, tenant_admin: 403, tenant_viewer: 403 },
+  },
+
+  {
+    name: 'inventory sources list',
+    method: 'GET',
+    request: () => ({ url: '/api/inventory-sources/' }),
+    expected: ADMIN_ONLY,
+  },
+  {
+    name: 'inventory source create',
+    method: 'POST',
+    request: () => ({
+      url: '/api/inventory-sources/',
+      body: {
+        name: unique('pve'),
+        type: 'proxmox',
+        url: 'https://pve.example.com:8006',
+        token_id: 'sync@pve!billing',
+        token_secret: 'matrix-secret',
+      },
+    }),
+    expected: { anonymous: 401, admin: 201, tenant_admin: 403, tenant_viewer: 403 },
+  },
+  {
+    name: 'inventory source',
+    method: 'GET',
+    request: async (w) => ({ url: `/api/inventory-sources/${await freshInventorySource(w)}/` }),
+    expected: ADMIN_ONLY,
+  },
+  {
+    name: 'inventory source update',
+    method: 'PATCH',
+    request: async (w) => ({
+      url: `/api/inventory-sources/${await freshInventorySource(w)}/`,
+      body: { timeout_seconds: 10 },
+    }),
+    expected: ADMIN_ONLY,
+  },
+  {
+    name: 'inventory source delete',
+    method: 'DELETE',
+    request: async (w) => ({ url: `/api/inventory-sources/${await freshInventorySource(w)}/` }),
     expected: { anonymous: 401, admin: 204, tenant_admin: 403, tenant_viewer: 403 },
   },
 

@@ -16,6 +16,7 @@ import { adjustmentLogRoutes } from './routes/adjustment-logs.js';
 import { authRoutes } from './routes/auth.js';
 import { billingRecordRoutes } from './routes/billing-records.js';
 import { informationSystemRoutes } from './routes/information-systems.js';
+import { inventorySourceRoutes } from './routes/inventory-sources.js';
 import { priceVersionRoutes } from './routes/price-versions.js';
 import { taskRunRoutes } from './routes/task-runs.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -122,6 +123,7 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
       await api.register(tokenRoutes, { prefix: '/tokens' });
       await api.register(taskRoutes, { prefix: '/tasks' });
       await api.register(taskRunRoutes, { prefix: '/task-runs' });
+      await api.register(inventorySourceRoutes, { prefix: '/inventory-sources' });
     },
     { prefix: '/api' },
   );

@@ -10,6 +10,7 @@ import { registerSystemCommands, registerTenantCommands, registerVmCommands } fr
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerSourceImportCommand } from './commands/source-import.js';
+import { registerSourceCommands } from './commands/sources.js';
 import { registerTaskCommands } from './commands/tasks.js';
 
 const program = new Command('cloud-platform')
@@ -23,9 +24,11 @@ registerSystemCommands(program);
 registerVmCommands(program);
 registerPriceCommands(program);
 registerTaskCommands(program);
+registerSourceCommands(program);
 registerRemoteCommands(program);
 registerBillingCommands(program);
-registerSourceImportCommand(program.command('source').description('资源清单数据源 / inventory sources'));
+// `source import` joins the `source` command that registerSourceCommands creates.
+registerSourceImportCommand(program.commands.find((command) => command.name() === 'source')!);
 
 const locale = localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG);
 

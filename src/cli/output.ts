@@ -46,6 +46,9 @@ const HEADERS: Record<string, Record<Locale, string>> = {
   reason: { 'zh-CN': '原因', en: 'reason' },
   missed_syncs: { 'zh-CN': '连续未出现次数', en: 'missed syncs' },
   becomes_missing: { 'zh-CN': '将标记失联', en: 'becomes missing' },
+  type: { 'zh-CN': '类型', en: 'type' },
+  origin: { 'zh-CN': '配置位置', en: 'configured in' },
+  endpoint: { 'zh-CN': '地址', en: 'endpoint' },
 };
 
 export function header(field: string, locale: Locale): string {

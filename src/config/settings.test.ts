@@ -63,3 +63,139 @@ describe('loadSettings', () => {
     expect(errorOf({ CONFIG_FILE: file })).toContain('unknown setting "billing_timezon"');
   });
 });
+
+describe('loadSettings sources', () => {
+  function configFile(text: string): string {
+    const folder = mkdtempSync(path.join(tmpdir(), 'cloud-platform-sources-'));
+    const file = path.join(folder, 'config.yaml');
+    writeFileSync(file, text);
+    return file;
+  }
+
+  it('reads sources with their defaults', () => {
+    const file = configFile(`
+billing_timezone: Asia/Shanghai
+sources:
+  - name: openstack-prod
+    type: openstack
+    auth_url: https://keystone.example.com:5000/v3
+    username: billing
+    password_env: OPENSTACK_PASSWORD
+    project_name: admin
+    ca_file: certs/ca.pem
+  - name: pve
+    type: proxmox
+    url: https://pve.example.com:8006
+    token_id: sync@pve!billing
+    token_secret_env: PVE_TOKEN_SECRET
+    verify_tls: false
+`);
+
+    const settings = loadSettings({ CONFIG_FILE: file });
+
+    expect(settings.billingTimezone).toBe('Asia/Shanghai');
+    expect(settings.inventorySources).toEqual([
+      {
+        name: 'openstack-prod',
+        type: 'openstack',
+        auth_url: 'https://keystone.example.com:5000/v3',
+        username: 'billing',
+        password_env: 'OPENSTACK_PASSWORD',
+        project_name: 'admin',
+        ca_file: path.join(path.dirname(file), 'certs/ca.pem'),
+        user_domain_name: 'Default',
+        project_domain_name: 'Default',
+        interface: 'public',
+        page_size: 1000,
+        system_metadata_key: 'cloud_platform_system',
+        include_volumes: true,
+        timeout_seconds: 30,
+        retries: 3,
+        verify_tls: true,
+      },
+      {
+        name: 'pve',
+        type: 'proxmox',
+        url: 'https://pve.example.com:8006',
+        token_id: 'sync@pve!billing',
+        token_secret_env: 'PVE_TOKEN_SECRET',
+        system_tag_prefix: 'system-',
+        page_size: 1000,
+        timeout_seconds: 30,
+        retries: 3,
+        verify_tls: false,
+      },
+    ]);
+  });
+
+  it('keeps flat settings working without sources', () => {
+    const settings = loadSettings({ CONFIG_FILE: configFile('missing_after_syncs: 5\n') });
+
+    expect(settings.missingAfterSyncs).toBe(5);
+    expect(settings.inventorySources).toEqual([]);
+  });
+
+  it('lists every invalid source with its field and fix', () => {
+    const file = configFile(`
+sources:
+  - name: pve
+    type: proxmox
+    url: https://pve.example.com:8006
+    token_id: sync-at-pve
+    token_secret: do-not-print-me
+    extra: 1
+  - name: Prod
+    type: vmware
+  - name: os
+    type: openstack
+    auth_url: https://user:pw@keystone.example.com
+    username: billing
+    password: x
+    project_name: admin
+  - name: os2
+    type: openstack
+    auth_url: https://keystone.example.com
+    username: billing
+    project_name: admin
+`);
+
+    const message = errorOf({ CONFIG_FILE: file });
+
+    expect(message).toContain(`CONFIG_FILE=${file} has invalid inventory sources:`);
+    expect(message).toContain('sources[0] (pve): token_id: must have the form USER@REALM!TOKENID');
+    expect(message).toContain(
+      'sources[0] (pve): extra: unknown setting(s) extra; known settings: type, name',
+    );
+    expect(message).toContain(
+      'sources[1] (Prod): type: "vmware" is not a known type: use one of openstack, proxmox',
+    );
+    expect(message).toContain(
+      'sources[2] (os): auth_url: must be an http:// or https:// URL without user name or password in it',
+    );
+    expect(message).toContain(
+      'sources[3] (os2): password: missing: give password_env (the name of an environment variable that holds it) or password',
+    );
+    expect(message).not.toContain('do-not-print-me');
+  });
+
+  it('rejects a name used twice and the reserved name', () => {
+    const entry = (name: string) => `
+  - name: ${name}
+    type: proxmox
+    url: https://pve.example.com:8006
+    token_id: sync@pve!billing
+    token_secret_env: PVE_TOKEN_SECRET`;
+    const file = configFile(`sources:${entry('pve')}${entry('pve')}${entry('local')}\n`);
+
+    const message = errorOf({ CONFIG_FILE: file });
+
+    expect(message).toContain('sources[1] (pve): name: already used by sources[0]');
+    expect(message).toContain('sources[2] (local): name: local is reserved');
+  });
+
+  it('rejects sources that are not a list', () => {
+    const file = configFile('sources:\n  name: pve\n');
+
+    expect(errorOf({ CONFIG_FILE: file })).toContain('sources must be a list of sources');
+  });
+});

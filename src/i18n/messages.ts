@@ -160,6 +160,10 @@ const catalog = {
     'zh-CN': '资源清单数据源 "{name}" 不存在；可用 `cloud-platform source list` 查看已配置的数据源',
     en: 'inventory source "{name}" not found; `cloud-platform source list` shows the configured sources',
   },
+  inventory_source_field_fixed: {
+    'zh-CN': '资源清单数据源的 {field} 不能修改，因为其虚拟机按数据源名称保存；请删除该数据源后重新添加',
+    en: '{field} of an inventory source cannot change, because its VMs are stored under the source name; delete the source and add a new one',
+  },
   inventory_source_secret_missing: {
     'zh-CN':
       '资源清单数据源 {source} 的 {field} 指定的环境变量 {variable} 未设置或为空；请在运行该进程的环境中设置它',
@@ -462,6 +466,27 @@ const catalog = {
   cli_stopping: {
     'zh-CN': '正在停止：等待执行中的任务完成…',
     en: 'stopping: waiting for running tasks to finish…',
+  },
+  cli_no_sources: {
+    'zh-CN': '（未配置资源清单数据源：在 CONFIG_FILE 的 sources 中添加，或调用 /api/inventory-sources/）',
+    en: '(no inventory sources: add them under sources in CONFIG_FILE or through /api/inventory-sources/)',
+  },
+  cli_source_test_succeeded: {
+    'zh-CN':
+      '数据源 {name} 测试成功，用时 {seconds} 秒：读取 {records} 台虚拟机，其中 {valid} 台有效（{assigned} 台已指定信息系统），{rejected} 台无效；未写入任何数据',
+    en: 'source {name} works ({seconds} s): read {records} VMs, {valid} valid ({assigned} with an information system), {rejected} invalid; nothing was written',
+  },
+  cli_source_test_failed: {
+    'zh-CN': '数据源 {name} 测试失败（已读取 {records} 台虚拟机）：{error}',
+    en: 'source {name} failed after reading {records} VMs: {error}',
+  },
+  cli_source_test_sample: {
+    'zh-CN': '前 {count} 条映射结果：',
+    en: 'first {count} mapped records:',
+  },
+  cli_source_test_rejections: {
+    'zh-CN': '无效记录（共 {count} 条，同步时将被拒绝）：',
+    en: 'invalid records ({count} in total; the sync will reject them):',
   },
   cli_no_rows: { 'zh-CN': '（无记录）', en: '(no rows)' },
   cli_total_partial: {

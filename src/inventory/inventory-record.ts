@@ -1,6 +1,6 @@
 import type { VmStatus } from '../db/schema.js';
 import { DomainError } from '../errors.js';
-import type { InventoryRecord } from './source.js';
+import { RejectedSourceRecord, type InventoryRecord } from './source.js';
 import { parseCode, parseCpu, parseExternalId, parseName, parseSize } from './validation.js';
 
 /** Validation of one VM record as an inventory source reports it. */
@@ -22,6 +22,7 @@ const REPORTED_STATUSES: readonly VmStatus[] = [
 
 /** Returns the record's external id when it is a valid one, else null. */
 export function readExternalId(input: unknown): string | null {
+  if (input instanceof RejectedSourceRecord) return input.externalId;
   if (!isObject(input) || typeof input.external_id !== 'string') return null;
   try {
     return parseExternalId(input.external_id);
@@ -32,6 +33,8 @@ export function readExternalId(input: unknown): string | null {
 
 /** Validates one record as documented in docs/inventory-file.md. Throws DomainError naming the first bad field. */
 export function validateRecord(input: unknown): InventoryRecord {
+  // A record that its source already rejected keeps the source's reason.
+  if (input instanceof RejectedSourceRecord) throw input.error;
   if (!isObject(input)) throw new DomainError('inventory_record_not_object');
 
   const externalId = parseExternalId(requireText(input, 'external_id'), 'external_id');

@@ -1,0 +1,209 @@
+import { InvalidArgumentError, type Command } from 'commander';
+
+import { DomainError } from '../../errors.js';
+import { translate } from '../../i18n/messages.js';
+import { readExternalId, validateRecord } from '../../inventory/inventory-record.js';
+import type { InventoryRecord } from '../../inventory/source.js';
+import {
+  buildConnectorSource,
+  listSourceDefinitions,
+  splitSecrets,
+  type SourceDefinition,
+} from '../../inventory/sources.js';
+import type { SourceConfig } from '../../inventory/connectors/connector.js';
+import { createContext, print, withDatabase, type CommandContext } from '../context.js';
+import { formatTable } from '../output.js';
+
+/** Rejections listed by `source test`; the count covers all of them. */
+const LISTED_REJECTIONS = 10;
+
+function parseSampleSize(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 1000) {
+    throw new InvalidArgumentError('应为 0 到 1000 之间的整数 / use a whole number from 0 to 1000');
+  }
+  return Number(value);
+}
+
+/** A source as `source list` shows it: its settings without secrets. */
+function describeDefinition(definition: SourceDefinition) {
+  let settings: Record<string, unknown> = { ...definition.entry };
+  let secretsSet: string[] = [];
+  try {
+    const { options, secrets } = splitSecrets(definition.entry as SourceConfig);
+    settings = options;
+    secretsSet = Object.keys(secrets).sort();
+  } catch {
+    // An unknown type has no known secret fields, so none of its settings are shown.
+    settings = {};
+  }
+  return {
+    name: definition.name,
+    type: definition.type,
+    origin: definition.origin,
+    ...(definition.id === undefined ? {} : { id: definition.id }),
+    settings,
+    secrets_set: secretsSet,
+  };
+}
+
+function endpointOf(settings: Record<string, unknown>): string {
+  const endpoint = settings.auth_url ?? settings.url ?? settings.host ?? settings.path ?? '';
+  return typeof endpoint === 'string' ? endpoint : '';
+}
+
+async function findDefinition(context: CommandContext, name: string): Promise<SourceDefinition> {
+  const definitions = await withDatabase(context, ({ db }) => listSourceDefinitions(context.settings, db));
+  const definition = definitions.find((candidate) => candidate.name === name);
+  if (!definition) throw new DomainError('inventory_source_not_found', { name });
+  return definition;
+}
+
+export function registerSourceCommands(program: Command): void {
+  const source = program
+    .command('source')
+    .description('资源清单数据源（OpenStack、Proxmox VE 等）/ inventory sources (OpenStack, Proxmox VE, …)');
+
+  source
+    .command('list')
+    .description(
+      '列出配置文件与数据库中的数据源（不显示密钥）/ list the sources of CONFIG_FILE and the database, without secrets',
+    )
+    .option('--json', '以 JSON 输出 / print JSON')
+    .action(async (options) => {
+      const context = createContext();
+      const definitions = await withDatabase(context, ({ db }) =>
+        listSourceDefinitions(context.settings, db),
+      );
+      const rows = definitions.map(describeDefinition);
+      print(options, rows, () =>
+        rows.length === 0
+          ? translate('cli_no_sources', {}, context.locale)
+          : formatTable(
+              rows.map((row) => ({ ...row, endpoint: endpointOf(row.settings) })),
+              ['name', 'type', 'origin', 'endpoint'],
+              { locale: context.locale, timezone: context.settings.billingTimezone },
+            ),
+      );
+    });
+
+  source
+    .command('test')
+    .description(
+      '连接数据源并统计将导入的虚拟机，不写入任何数据 / log in to a source and count the VMs it would import; writes nothing',
+    )
+    .argument('<name>', '数据源名称 / source name')
+    .option('--limit <count>', '显示的映射结果条数 / mapped records to print', parseSampleSize, 5)
+    .option('--json', '以 JSON 输出 / print JSON')
+    .action(async (name: string, options: { limit: number; json?: boolean }) => {
+      const context = createContext();
+      const definition = await findDefinition(context, name);
+
+      const report = await testSource(context, definition, options.limit);
+      print(options, report, () => formatReport(context, report));
+      if (report.status === 'failed') process.exitCode = 1;
+    });
+}
+
+interface SourceTestReport {
+  source: string;
+  type: string;
+  status: 'succeeded' | 'failed';
+  seconds: number;
+  records: number;
+  valid: number;
+  assigned: number;
+  rejected: number;
+  rejections: { external_id: string | null; reason: string }[];
+  sample: InventoryRecord[];
+  error?: string;
+  error_code?: string;
+}
+
+/** Reads every page of the source and validates each record, as a sync would, without touching the database. */
+async function testSource(
+  context: CommandContext,
+  definition: SourceDefinition,
+  limit: number,
+): Promise<SourceTestReport> {
+  const started = performance.now();
+  const report: SourceTestReport = {
+    source: definition.name,
+    type: definition.type,
+    status: 'succeeded',
+    seconds: 0,
+    records: 0,
+    valid: 0,
+    assigned: 0,
+    rejected: 0,
+    rejections: [],
+    sample: [],
+  };
+  const source = buildConnectorSource(definition, { env: process.env, logger: context.logger });
+
+  try {
+    for await (const page of source.readPages()) {
+      for (const input of page) {
+        report.records += 1;
+        try {
+          const record = validateRecord(input);
+          report.valid += 1;
+          if (record.system_code !== null) report.assigned += 1;
+          if (report.sample.length < limit) report.sample.push(record);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          report.rejected += 1;
+          if (report.rejections.length < LISTED_REJECTIONS) {
+            report.rejections.push({
+              external_id: readExternalId(input),
+              reason: translate(error.code, error.parameters, context.locale),
+            });
+          }
+        }
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    report.status = 'failed';
+    report.error = translate(error.code, error.parameters, context.locale);
+    report.error_code = error.code;
+  }
+  report.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+  return report;
+}
+
+function formatReport(context: CommandContext, report: SourceTestReport): string {
+  const locale = context.locale;
+  if (report.status === 'failed') {
+    return translate(
+      'cli_source_test_failed',
+      { name: report.source, records: report.records, error: report.error },
+      locale,
+    );
+  }
+
+  const lines = [translate('cli_source_test_succeeded', { name: report.source, ...report }, locale)];
+  if (report.sample.length > 0) {
+    lines.push('', translate('cli_source_test_sample', { count: report.sample.length }, locale));
+    lines.push(
+      formatTable(
+        report.sample.map((record) => ({
+          external_id: record.external_id,
+          name: record.name,
+          system: record.system_code ?? '',
+          cpu: record.cpu,
+          memory: record.memory_gb,
+          storage: record.storage_gb,
+          status: record.power_status,
+        })),
+        ['external_id', 'name', 'system', 'cpu', 'memory', 'storage', 'status'],
+        { locale, timezone: context.settings.billingTimezone },
+      ),
+    );
+  }
+  if (report.rejections.length > 0) {
+    lines.push('', translate('cli_source_test_rejections', { count: report.rejected }, locale));
+    for (const rejection of report.rejections)
+      lines.push(`  ${rejection.external_id ?? '?'}: ${rejection.reason}`);
+  }
+  return lines.join('\n');
+}
