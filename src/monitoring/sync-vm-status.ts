@@ -43,7 +43,7 @@ export interface SyncRejection {
   /** 1-based position among the records the source yielded in this sync. */
   record_number: number;
   external_id: string | null;
-  /** Where the source found the record, e.g. `vInfo row 17`, when the source says. */
+  /** Where the source found the record, e.g. `vInfo row 17`, when the source gives it. */
   location?: string;
   field: string | null;
   code: MessageCode;
@@ -172,7 +172,7 @@ interface AppliedCounts {
   marked_missing: number;
 }
 
-/** What record checking carries from page to page of one source. */
+/** State of record checking that carries over from page to page of one source. */
 export interface RecordCheckState {
   recordsRead: number;
   /** External id → record number of its first occurrence in this sync. */

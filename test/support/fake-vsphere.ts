@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A fake vCenter on 127.0.0.1 that answers the vSphere Automation REST API
+ * A fake vCenter on 127.0.0.1 that responds to the vSphere Automation REST API
  * calls the vSphere connector makes, in the shapes of VMware's API reference
  * samples: the `/api` form (vCenter 7.0U2 and later) or the `/rest` form
  * (6.5 to 7.0U1, values wrapped in `{"value": …}`). Tests change its data
@@ -43,7 +43,7 @@ export interface FakeVsphereOptions {
   password?: string;
   /** Maximum VMs one list call returns. */
   vmListLimit?: number;
-  /** What a list call does when more VMs match: cut the list (7.0 and later) or answer an error (6.x). */
+  /** What a list call does when more VMs match: cut the list (7.0 and later) or return an error (6.x). */
   overLimit?: 'truncate' | 'error';
 }
 
@@ -70,7 +70,7 @@ export class FakeVsphere {
   logins = 0;
   inFlightDetails = 0;
   maxInFlightDetails = 0;
-  /** Delay of every VM detail answer, so that concurrent requests overlap. */
+  /** Delay of every VM detail response, so that concurrent requests overlap. */
   detailDelayMs = 0;
   private readonly sessions = new Set<string>();
   private server: Server | undefined;
@@ -170,7 +170,7 @@ export class FakeVsphere {
     const id = randomBytes(16).toString('hex');
     this.sessions.add(id);
     if (path === '/session') {
-      // POST /api/session answers 201 with the session id as a JSON string.
+      // POST /api/session returns 201 with the session id as a JSON string.
       response.statusCode = 201;
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify(id));
@@ -284,7 +284,7 @@ export class FakeVsphere {
     response.end(JSON.stringify(this.options.api === 'api' ? value : { value }));
   }
 
-  /** Answers an error in the form of the API: `error_type` (/api) or a std.errors `type` (/rest). */
+  /** Sends an error in the form of the API: `error_type` (/api) or a std.errors `type` (/rest). */
   private error(response: ServerResponse, status: number, type: string): void {
     response.statusCode = status;
     response.setHeader('content-type', 'application/json');

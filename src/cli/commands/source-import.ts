@@ -177,7 +177,7 @@ function planSections(plan: ImportPlan, locale: Locale, timezone: string): strin
   ];
 }
 
-/** A titled table, or nothing when it has no rows; notes when the list was cut. */
+/** Formats a titled table, or nothing when there are no rows, and notes when the list was cut. */
 function section(
   title:
     | 'cli_import_section_new'

@@ -23,7 +23,7 @@ export interface VsphereDialect {
   api: VsphereApi;
   /**
    * Maximum VMs one `GET /vcenter/vm` returns. The reference of vSphere 7.0
-   * and later says 4,000; the 6.5 SDK reference says 1,000, so `rest` (6.5 to
+   * and later states 4,000, and the 6.5 SDK reference states 1,000, so `rest` (6.5 to
    * 7.0U1) assumes the smaller one and splits its queries sooner.
    */
   vmListLimit: number;

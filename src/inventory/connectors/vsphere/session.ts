@@ -6,7 +6,7 @@ import { API_DIALECT, REST_DIALECT, type VsphereDialect } from './api.js';
 /**
  * An authenticated vSphere Automation API session. It logs in with HTTP basic
  * authentication, sends the session id in the `vmware-api-session-id` header
- * and logs in again once when a request answers 401 (the session expired).
+ * and logs in again once when a request returns 401 (the session expired).
  *
  * Sessions are kept per vCenter and user for the life of the process and
  * reused by later syncs, because vCenter limits the number of open sessions
@@ -57,7 +57,7 @@ export class VsphereSession {
     if (this.session) http.addSecret(this.session.sessionId);
   }
 
-  /** The API form in use; logs in first when no session exists yet. */
+  /** Returns the API form in use, logging in first when no session exists yet. */
   async dialect(): Promise<VsphereDialect> {
     return (await this.current()).dialect;
   }
@@ -86,7 +86,7 @@ export class VsphereSession {
       if (response.status === 401) {
         throw new DomainError('inventory_source_login_failed', {
           source: this.options.source,
-          problem: `${method} ${path(session.dialect)} answered HTTP 401 right after a new login; check the user's permissions`,
+          problem: `${method} ${path(session.dialect)} returned HTTP 401 right after a new login; check the user's permissions`,
         });
       }
     }
@@ -160,8 +160,8 @@ export class VsphereSession {
           source: this.options.source,
           problem:
             response.status === 404
-              ? `POST ${dialect.sessionPath} answered HTTP 404; check the url, or set api to ${dialect.api === 'api' ? 'rest for vCenter 6.5 to 7.0U1' : 'api for vCenter 7.0U2 and later'}`
-              : `POST ${dialect.sessionPath} answered HTTP ${response.status}; check the username and password`,
+              ? `POST ${dialect.sessionPath} returned HTTP 404; check the url, or set api to ${dialect.api === 'api' ? 'rest for vCenter 6.5 to 7.0U1' : 'api for vCenter 7.0U2 and later'}`
+              : `POST ${dialect.sessionPath} returned HTTP ${response.status}; check the username and password`,
         });
       }
 

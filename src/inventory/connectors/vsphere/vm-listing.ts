@@ -111,14 +111,14 @@ export class VmListing {
     }
   }
 
-  /** Runs one VM query and keeps its VMs; returns `limit` instead when the answer may be cut off. */
+  /** Runs one VM query and keeps its VMs; returns `limit` instead when the response may be cut off. */
   private async query(filter: VmFilter, dialect: VsphereDialect): Promise<'done' | 'limit'> {
     this.counts.queries += 1;
     let body: unknown;
     try {
       body = await this.session.get((d) => d.vmsPath(filter));
     } catch (error) {
-      // vCenter 6.x answers an error instead of a cut-off list when too many VMs match.
+      // vCenter 6.x returns an error instead of a cut-off list when too many VMs match.
       if (
         error instanceof DomainError &&
         error.code === 'inventory_source_http_error' &&

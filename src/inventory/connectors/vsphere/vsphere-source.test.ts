@@ -246,7 +246,7 @@ describe('vSphere connector faults', () => {
 
     expect(error.code).toBe('inventory_source_login_failed');
     expect(translate(error.code, error.parameters, 'en')).toBe(
-      "login to inventory source vcenter-bj failed: GET /api/vcenter/datacenter answered HTTP 401 right after a new login; check the user's permissions",
+      "login to inventory source vcenter-bj failed: GET /api/vcenter/datacenter returned HTTP 401 right after a new login; check the user's permissions",
     );
   });
 
@@ -257,7 +257,7 @@ describe('vSphere connector faults', () => {
     expect(error.code).toBe('inventory_source_login_failed');
     const message = translate(error.code, error.parameters, 'en');
     expect(message).toBe(
-      'login to inventory source vcenter-bj failed: POST /api/session answered HTTP 401; check the username and password',
+      'login to inventory source vcenter-bj failed: POST /api/session returned HTTP 401; check the username and password',
     );
     expect(message).not.toContain('wrong-password');
   });

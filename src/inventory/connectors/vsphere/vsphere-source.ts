@@ -11,9 +11,9 @@ import { VsphereSession, type ApiSetting } from './session.js';
 
 /**
  * vSphere inventory source: lists the VMs of a vCenter through the vSphere
- * Automation REST API, reads each VM's CPU count, memory and disk
- * capacities with a bounded number of concurrent requests, and takes the
- * information system code from the VM's tag in a configured tag category.
+ * Automation REST API and reads each VM's CPU count, memory and disk
+ * capacities, with a bounded number of concurrent requests. The information
+ * system code is the name of the VM's tag in a configured tag category.
  */
 
 export interface VsphereSourceConfig {
