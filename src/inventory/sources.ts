@@ -10,7 +10,7 @@ import { FileInventorySource } from './file-source.js';
 import { LocalInventorySource } from './local-source.js';
 import type { InventoryRecordInput, InventorySource } from './source.js';
 
-/** Where a connector source is configured: the `sources:` list of CONFIG_FILE, or the database (API). */
+/** Origin of a connector source: the `sources:` list of CONFIG_FILE, or the database (API). */
 export type SourceOrigin = 'config_file' | 'database';
 
 /** A connector source entry and where it comes from. */

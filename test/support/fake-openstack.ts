@@ -49,7 +49,7 @@ export interface FakeVolume {
   size: number;
 }
 
-/** What a fault hook returns: nothing to answer normally, else the answer to send. */
+/** Result of a fault hook: undefined to respond normally, else the response to send. */
 export type FaultAnswer =
   undefined | { status: number; body?: string } | { hang: true } | { raw: string; status?: number };
 
@@ -59,7 +59,7 @@ export interface FakeOpenStackOptions {
   volumes?: FakeVolume[];
   /** Maximum compute microversion; `2.1` makes the connector look flavors up. */
   maxMicroversion?: string;
-  /** Called for each request before it is answered. */
+  /** Called for each request before the response. */
   fault?: (request: RequestRecord) => FaultAnswer;
   /** Certificate and key for HTTPS. */
   tls?: { cert: string; key: string };
@@ -402,7 +402,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
   return state;
 }
 
-/** A generated server whose id ends in its index in hexadecimal, as `startFakeOpenStack` pages by. */
+/** Generates server `index`, whose id ends in the index in hexadecimal, which `startFakeOpenStack` pages by. */
 export function generatedServer(index: number): FakeServer {
   return {
     id: `6a8f0c2e-0000-4000-8000-${index.toString(16).padStart(12, '0')}`,

@@ -24,7 +24,7 @@ function parseSampleSize(value: string): number {
   return Number(value);
 }
 
-/** A source as `source list` shows it: its settings without secrets. */
+/** Describes a source for `source list`: its settings without secrets. */
 function describeDefinition(definition: SourceDefinition) {
   let settings: Record<string, unknown> = { ...definition.entry };
   let secretsSet: string[] = [];

@@ -22,7 +22,7 @@ import { TASKS } from '../../tasks/registry.js';
 
 /**
  * sync_vm_status with an OpenStack source from CONFIG_FILE, end to end: a
- * source that fails part-way, cannot be reached or answers garbage leaves
+ * source that fails part-way, cannot be reached or returns garbage leaves
  * every one of its VMs exactly as it was, and the task result names the error.
  */
 

@@ -86,7 +86,7 @@ export const httpUrl = z.string({ error: 'must be a URL' }).refine(
   { error: 'must be an http:// or https:// URL without user name or password in it' },
 );
 
-/** A secret `field` given inline or as `field_env`, the name of an environment variable that holds it. */
+/** Returns the schema fields of secret `field`: the value inline, or `field_env`, the name of an environment variable that contains it. */
 export function secretFields<Field extends string>(field: Field) {
   return {
     [field]: z.string({ error: 'must be a text value' }).min(1, 'must not be empty').optional(),

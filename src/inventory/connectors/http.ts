@@ -8,8 +8,8 @@ import type { Logger } from '../../logger.js';
 
 /**
  * The HTTP client that connectors share. Each request has its own timeout
- * (headers and body together). Network errors, timeouts and 5xx answers are
- * retried with exponential backoff; 4xx answers are not. TLS certificates are
+ * (headers and body together). Network errors, timeouts and 5xx responses
+ * are retried with exponential backoff, but 4xx responses are not. TLS certificates are
  * verified unless `verifyTls` is false, against `caFile` when it is set.
  * Errors name the source and the URL, and every registered secret is
  * replaced by `***` in error messages and log lines.
@@ -107,9 +107,9 @@ export class SourceHttpClient {
   }
 
   /**
-   * Sends a request, retrying network errors, timeouts and 5xx answers.
-   * Returns 2xx answers and the statuses in `acceptStatuses`; throws
-   * DomainError for any other answer or when the retries run out.
+   * Sends a request, retrying network errors, timeouts and 5xx responses.
+   * Returns 2xx responses and those with a status in `acceptStatuses`, and
+   * throws DomainError for any other response or when the retries run out.
    */
   async request(input: HttpRequest): Promise<HttpResponse> {
     const method = input.method ?? 'GET';

@@ -88,7 +88,7 @@ export function attachedVolumeIds(server: Record<string, unknown>): string[] {
 }
 
 /**
- * Whether the server booted from a volume. Nova then returns `image` as an
+ * Returns whether the server booted from a volume. Nova then returns `image` as an
  * empty string, and the root disk is one of the attached volumes, so the
  * flavor's disk is not allocated.
  */

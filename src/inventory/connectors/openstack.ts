@@ -341,8 +341,8 @@ class NovaReader {
     // The Compute API reference names the maximum `version`; some deployments also send `max_version`.
     const max = parseMicroversion(version.max_version) ?? parseMicroversion(version.version);
     if (max === null) return null;
-    const wanted: [number, number] = [2, 47];
-    return compareMicroversions(max, wanted) >= 0 ? wanted : max;
+    const requested: [number, number] = [2, 47];
+    return compareMicroversions(max, requested) >= 0 ? requested : max;
   }
 
   /** Lists every volume of every project from Cinder, page by page: id → size in GiB. */

@@ -146,7 +146,7 @@ export class ProxmoxInventorySource implements InventorySource {
         });
       }
 
-      // The cluster returns all VMs in one answer; the sync takes them in pages of page_size.
+      // The cluster returns all VMs in one response, so the sync takes them in pages of page_size.
       let page: InventoryRecordInput[] = [];
       let templates = 0;
       for (const resource of body.data) {
