@@ -13,10 +13,10 @@ import { measure } from './measure.js';
 import { parsePositiveInteger } from './support.js';
 
 /**
- * Benchmark of reading an RVTools export: a child process writes a vInfo
+ * Benchmark of reading an RVTools export. A child process writes a vInfo
  * sheet of --rows VMs (RVTools 4.x headers, unique names, UUIDs and folder
- * paths, one template in 50) with exceljs' streaming writer, so that the
- * writer's memory is not counted. This process then reads the file through
+ * paths, one template in 50) with exceljs' streaming writer. Writing in a
+ * child keeps the writer's memory out of the figures. This process then reads the file through
  * the rvtools source as a sync would, without a database, and prints wall
  * time and peak RSS of the read.
  */

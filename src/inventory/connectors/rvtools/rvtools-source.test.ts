@@ -45,7 +45,7 @@ async function readError(file: string): Promise<DomainError> {
   return error as DomainError;
 }
 
-/** A 4.x row: name, power state, template, cpus, memory MiB, total disk MiB, provisioned MiB, cluster, folder, uuid. */
+/** Builds a 4.x row from name, power state, template, cpus, memory MiB, total disk MiB, provisioned MiB, cluster, folder, uuid. */
 function row4x(
   name: string,
   power: string,

@@ -12,6 +12,8 @@ import { DomainError } from '../../../errors.js';
  * XLSX files are read with exceljs' streaming WorkbookReader and CSV files
  * (the vInfo tab saved as CSV) with csv-parse, so rows are never all in
  * memory at once.
+ * NOTE: exceljs keeps an XLSX file's shared strings table in memory, so memory
+ * still grows with the unique strings of the file (see docs/benchmarks.md).
  */
 
 export type RvtoolsFileFormat = 'xlsx' | 'csv';
