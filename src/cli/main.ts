@@ -10,6 +10,7 @@ import { registerSystemCommands, registerTenantCommands, registerVmCommands } fr
 import { registerDistributedCommands } from './commands/distributed.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerRuntimeCommands } from './commands/runtime.js';
+import { registerSourceImportCommand } from './commands/source-import.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerTaskCommands } from './commands/tasks.js';
 
@@ -28,6 +29,8 @@ registerTaskCommands(program);
 registerSourceCommands(program);
 registerRemoteCommands(program);
 registerBillingCommands(program);
+// `source import` joins the `source` command that registerSourceCommands creates.
+registerSourceImportCommand(program.commands.find((command) => command.name() === 'source')!);
 
 const locale = localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG);
 

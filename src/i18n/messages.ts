@@ -3,6 +3,8 @@
  * code. `{name}` placeholders are filled from the message parameters.
  */
 
+import { connectorMessages } from './connector-messages.js';
+
 export type Locale = 'zh-CN' | 'en';
 
 export type MessageParameters = Record<string, unknown>;
@@ -41,8 +43,8 @@ const catalog = {
     en: 'invalid cpu "{value}": use a whole number of cores from 0 to {max}',
   },
   invalid_size: {
-    'zh-CN': '{field} "{value}" 无效：应为 0 到 {max} 之间的数值（单位 GB），最多六位小数',
-    en: 'invalid {field} "{value}": use a number of GB from 0 to {max} with up to six decimals',
+    'zh-CN': '{field} "{value}" 无效：应为 0 到 {max} 之间的数值（单位 GB），最多 {decimals} 位小数',
+    en: 'invalid {field} "{value}": use a number of GB from 0 to {max} with up to {decimals} decimals',
   },
   invalid_price: {
     'zh-CN': '{field} "{value}" 无效：应为不小于 0 的金额（元），最多六位小数',
@@ -530,6 +532,7 @@ const catalog = {
     'zh-CN': '共 {count} 条，金额合计 {amount} 元',
     en: '{count} record(s), {amount} CNY in total',
   },
+  ...connectorMessages,
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageCode = keyof typeof catalog;

@@ -1,9 +1,15 @@
 import type { VmStatus } from '../db/schema.js';
 import { DomainError } from '../errors.js';
-import type { InventoryRecord } from './source.js';
+import { RejectedSourceRecord, type InventoryRecord } from './source.js';
 import { parseCode, parseCpu, parseExternalId, parseName, parseSize } from './validation.js';
 
 /** Validation of one VM record as an inventory source reports it. */
+
+/**
+ * Decimals accepted in a record's sizes. Connectors convert MiB and bytes to GB
+ * (GiB) exactly, and one byte is 2^-30 GB, which takes 30 decimals.
+ */
+export const RECORD_SIZE_DECIMALS = 30;
 
 const REPORTED_STATUSES: readonly VmStatus[] = [
   'running',
@@ -16,6 +22,7 @@ const REPORTED_STATUSES: readonly VmStatus[] = [
 
 /** Returns the record's external id when it is a valid one, else null. */
 export function readExternalId(input: unknown): string | null {
+  if (input instanceof RejectedSourceRecord) return input.externalId;
   if (!isObject(input) || typeof input.external_id !== 'string') return null;
   try {
     return parseExternalId(input.external_id);
@@ -26,6 +33,8 @@ export function readExternalId(input: unknown): string | null {
 
 /** Validates one record as documented in docs/inventory-file.md. Throws DomainError naming the first bad field. */
 export function validateRecord(input: unknown): InventoryRecord {
+  // A record that its source already rejected keeps the source's reason.
+  if (input instanceof RejectedSourceRecord) throw input.error;
   if (!isObject(input)) throw new DomainError('inventory_record_not_object');
 
   const externalId = parseExternalId(requireText(input, 'external_id'), 'external_id');
@@ -35,8 +44,8 @@ export function validateRecord(input: unknown): InventoryRecord {
       ? null
       : parseCode(requireText(input, 'system_code'), 'system_code');
   const cpu = parseCpu(requireValue(input, 'cpu'), 'cpu');
-  const memory = parseSize(requireValue(input, 'memory_gb'), 'memory_gb');
-  const storage = parseSize(requireValue(input, 'storage_gb'), 'storage_gb');
+  const memory = parseSize(requireValue(input, 'memory_gb'), 'memory_gb', RECORD_SIZE_DECIMALS);
+  const storage = parseSize(requireValue(input, 'storage_gb'), 'storage_gb', RECORD_SIZE_DECIMALS);
   const powerStatus = parsePowerStatus(requireText(input, 'power_status'));
 
   return {

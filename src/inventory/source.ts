@@ -1,4 +1,5 @@
 import type { VmStatus } from '../db/schema.js';
+import type { DomainError } from '../errors.js';
 
 /**
  * A virtualization platform or file that `sync_vm_status` reads VMs from.
@@ -19,11 +20,28 @@ export interface InventorySource {
    * Yields the source's VMs page by page. Throwing fails the sync of this
    * source, which then marks none of its VMs missing.
    */
-  readPages(): AsyncIterable<InventoryRecordInput[]>;
+  readPages(): AsyncIterable<InventoryPageItem[]>;
 }
 
-/** One VM as a source reports it, before validation. */
+/**
+ * One VM as a source reports it, before validation. A string `source_location`
+ * (e.g. `vInfo row 17`) is copied into the rejection when the record is rejected.
+ */
 export type InventoryRecordInput = Record<string, unknown>;
+
+/**
+ * A VM that the source found but could not turn into a record, e.g. a
+ * spreadsheet row with text in a number column. Sync counts it as rejected.
+ */
+export class RejectedSourceRecord {
+  constructor(
+    readonly error: DomainError,
+    readonly externalId: string | null = null,
+    readonly location: string | null = null,
+  ) {}
+}
+
+export type InventoryPageItem = InventoryRecordInput | RejectedSourceRecord;
 
 /** One VM after validation. Sizes are in GB (GiB); system_code is null for an unassigned VM. */
 export interface InventoryRecord {

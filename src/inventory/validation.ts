@@ -69,15 +69,14 @@ export function parseCpu(value: unknown, field = 'cpu'): number {
   return Number(text);
 }
 
-/** Parses a size in GB with at most six decimals. */
-export function parseSize(value: unknown, field: string): string {
+/** Parses a size in GB with at most `maxDecimals` decimals (six for sizes people type). */
+export function parseSize(value: unknown, field: string, maxDecimals = 6): string {
   const text = toText(value);
-  if (!DECIMAL_TEXT.test(text))
-    throw new DomainError('invalid_size', { field, value: text, max: MAX_SIZE_GB }, field);
+  const invalid = () =>
+    new DomainError('invalid_size', { field, value: text, max: MAX_SIZE_GB, decimals: maxDecimals }, field);
+  if (!DECIMAL_TEXT.test(text)) throw invalid();
   const size = new Decimal(text);
-  if (size.gt(MAX_SIZE_GB) || size.decimalPlaces() > 6) {
-    throw new DomainError('invalid_size', { field, value: text, max: MAX_SIZE_GB }, field);
-  }
+  if (size.gt(MAX_SIZE_GB) || size.decimalPlaces() > maxDecimals) throw invalid();
   return size.toFixed();
 }
 

@@ -6,7 +6,12 @@ import type { VmStatus } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { translate, type MessageCode, type MessageParameters } from '../i18n/messages.js';
 import { LOCAL_PROVIDER } from '../inventory/local-vms.js';
-import type { InventoryRecord, InventoryRecordInput, InventorySource } from '../inventory/source.js';
+import {
+  RejectedSourceRecord,
+  type InventoryPageItem,
+  type InventoryRecord,
+  type InventorySource,
+} from '../inventory/source.js';
 import { readExternalId, validateRecord } from '../inventory/inventory-record.js';
 import { ADJUSTMENT_LOCK_KEY } from './detect-resource-changes.js';
 
@@ -38,6 +43,8 @@ export interface SyncRejection {
   /** 1-based position among the records the source yielded in this sync. */
   record_number: number;
   external_id: string | null;
+  /** Where the source found the record, e.g. `vInfo row 17`, when the source gives it. */
+  location?: string;
   field: string | null;
   code: MessageCode;
   parameters: MessageParameters;
@@ -66,6 +73,8 @@ export interface SourceSyncResult {
   marked_missing: number;
   error?: string;
   error_code?: MessageCode;
+  /** Parameters of error_code, which give the zh-CN message through the message catalog. */
+  error_parameters?: MessageParameters;
 }
 
 export interface SyncTotals {
@@ -163,12 +172,16 @@ interface AppliedCounts {
   marked_missing: number;
 }
 
-interface SourceState {
-  source: InventorySource;
-  options: SyncVmStatusOptions;
+/** State of record checking that carries over from page to page of one source. */
+export interface RecordCheckState {
   recordsRead: number;
   /** External id → record number of its first occurrence in this sync. */
   seen: Map<string, number>;
+}
+
+interface SourceState extends RecordCheckState {
+  source: InventorySource;
+  options: SyncVmStatusOptions;
   rejections: RejectionCollector;
 }
 
@@ -237,7 +250,7 @@ async function lockForSync(trx: Db, provider: string): Promise<void> {
 }
 
 /** A validated record whose system code has been resolved to an id. */
-interface UpsertRow {
+export interface UpsertRow {
   external_id: string;
   name: string;
   system_id: number | null;
@@ -248,14 +261,16 @@ interface UpsertRow {
   status: VmStatus;
 }
 
-interface PageRejection {
+export interface PageRejection {
   recordNumber: number;
   externalId: string | null;
+  location?: string;
   error: DomainError;
 }
 
 interface Candidate {
   recordNumber: number;
+  location?: string;
   record: InventoryRecord;
 }
 
@@ -263,17 +278,11 @@ interface Candidate {
 async function applyPage(
   trx: Db,
   state: SourceState,
-  page: readonly InventoryRecordInput[],
+  page: readonly InventoryPageItem[],
 ): Promise<Pick<AppliedCounts, 'created' | 'updated' | 'unchanged'>> {
-  // Collected per page and sorted, so that rejections found after the system
-  // lookup still appear in record order in the result and the log.
-  const rejections: PageRejection[] = [];
-  const candidates = validatePage(state, page, rejections);
-  const rows = await resolveSystems(trx, candidates, rejections);
-
-  rejections.sort((left, right) => left.recordNumber - right.recordNumber);
-  for (const { recordNumber, externalId, error } of rejections) {
-    state.rejections.add(recordNumber, externalId, error);
+  const { rows, rejections } = await checkPage(trx, state, page);
+  for (const { recordNumber, externalId, location, error } of rejections) {
+    state.rejections.add(recordNumber, externalId, error, location);
   }
 
   state.options.logger.debug(
@@ -284,17 +293,46 @@ async function applyPage(
   return upsertPage(trx, state.source.provider, rows, state.options);
 }
 
+/**
+ * Validates one page and resolves its system codes in one query, without
+ * writing. Returns the rows to upsert and the rejections in record order.
+ * Sync and the dry run of an import share it, so both reject the same records.
+ */
+export async function checkPage(
+  db: Db,
+  state: RecordCheckState,
+  page: readonly InventoryPageItem[],
+): Promise<{ rows: UpsertRow[]; rejections: PageRejection[] }> {
+  // Collected per page and sorted, so that rejections found after the system
+  // lookup still appear in record order in the result and the log.
+  const rejections: PageRejection[] = [];
+  const candidates = validatePage(state, page, rejections);
+  const rows = await resolveSystems(db, candidates, rejections);
+  rejections.sort((left, right) => left.recordNumber - right.recordNumber);
+  return { rows, rejections };
+}
+
 /** Numbers the page's records, rejects duplicates and invalid records, and returns the rest. */
 function validatePage(
-  state: SourceState,
-  page: readonly InventoryRecordInput[],
+  state: RecordCheckState,
+  page: readonly InventoryPageItem[],
   rejections: PageRejection[],
 ): Candidate[] {
   const candidates: Candidate[] = [];
   for (const input of page) {
     state.recordsRead += 1;
     const recordNumber = state.recordsRead;
+    if (input instanceof RejectedSourceRecord) {
+      rejections.push({
+        recordNumber,
+        externalId: input.externalId,
+        ...(input.location === null ? {} : { location: input.location }),
+        error: input.error,
+      });
+      continue;
+    }
     const externalId = readExternalId(input);
+    const location = typeof input.source_location === 'string' ? { location: input.source_location } : {};
 
     // The first record with an id claims it, even if that record is rejected later.
     if (externalId !== null) {
@@ -305,17 +343,17 @@ function validatePage(
           { external_id: externalId, first },
           'external_id',
         );
-        rejections.push({ recordNumber, externalId, error: duplicate });
+        rejections.push({ recordNumber, externalId, ...location, error: duplicate });
         continue;
       }
       state.seen.set(externalId, recordNumber);
     }
 
     try {
-      candidates.push({ recordNumber, record: validateRecord(input) });
+      candidates.push({ recordNumber, ...location, record: validateRecord(input) });
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      rejections.push({ recordNumber, externalId, error });
+      rejections.push({ recordNumber, externalId, ...location, error });
     }
   }
   return candidates;
@@ -332,13 +370,14 @@ async function resolveSystems(
     candidates.map(({ record }) => record.system_code),
   );
   const rows: UpsertRow[] = [];
-  for (const { recordNumber, record } of candidates) {
+  for (const { recordNumber, location, record } of candidates) {
+    const where = location === undefined ? {} : { location };
     let systemId: number | null = null;
     if (record.system_code !== null) {
       const system = systems.get(record.system_code);
       if (!system) {
         const notFound = new DomainError('system_not_found', { code: record.system_code }, 'system_code');
-        rejections.push({ recordNumber, externalId: record.external_id, error: notFound });
+        rejections.push({ recordNumber, externalId: record.external_id, ...where, error: notFound });
         continue;
       }
       if (system.decommissioned_at) {
@@ -347,7 +386,7 @@ async function resolveSystems(
           { code: record.system_code, at: system.decommissioned_at.toISOString() },
           'system_code',
         );
-        rejections.push({ recordNumber, externalId: record.external_id, error: decommissioned });
+        rejections.push({ recordNumber, externalId: record.external_id, ...where, error: decommissioned });
         continue;
       }
       systemId = system.id;
@@ -501,11 +540,12 @@ class RejectionCollector {
     private readonly logger: Logger,
   ) {}
 
-  add(recordNumber: number, externalId: string | null, error: DomainError): void {
+  add(recordNumber: number, externalId: string | null, error: DomainError, location?: string): void {
     this.count += 1;
     const rejection: SyncRejection = {
       record_number: recordNumber,
       external_id: externalId,
+      ...(location === undefined ? {} : { location }),
       field: error.field ?? null,
       code: error.code,
       parameters: error.parameters,
@@ -558,6 +598,7 @@ function failedResult(result: SourceSyncResult, error: unknown, logger: Logger):
   if (error instanceof DomainError) {
     result.error = translate(error.code, error.parameters, 'en');
     result.error_code = error.code;
+    result.error_parameters = error.parameters;
   } else {
     result.error = error instanceof Error ? error.message : String(error);
   }

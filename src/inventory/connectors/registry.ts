@@ -4,9 +4,16 @@ import { DomainError } from '../../errors.js';
 import type { Connector, SourceConfig } from './connector.js';
 import { openstackConnector } from './openstack.js';
 import { proxmoxConnector } from './proxmox.js';
+import { rvtoolsConnector } from './rvtools.js';
+import { vsphereConnector } from './vsphere.js';
 
 /** Every connector; adding one takes its file and one line here. */
-export const CONNECTORS: readonly Connector[] = [openstackConnector, proxmoxConnector];
+export const CONNECTORS: readonly Connector[] = [
+  openstackConnector,
+  proxmoxConnector,
+  rvtoolsConnector,
+  vsphereConnector,
+];
 
 export function connectorTypes(): string[] {
   return CONNECTORS.map((connector) => connector.type);

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * Rules that assign a VM to an information system by its cluster, folder or
+ * name. Rules are tried in order and the first match wins; a VM that matches
+ * none stays unassigned (system_code null).
+ *
+ * A pattern written as `/…/flags` is a JavaScript regular expression, searched
+ * anywhere in the value unless it anchors itself. Any other pattern is a glob
+ * that must match the whole value, case-insensitively: `*` matches any run of
+ * characters (`/` included) and `?` one character.
+ */
+
+export const MAPPING_FIELDS = ['cluster', 'folder', 'name'] as const;
+export type MappingField = (typeof MAPPING_FIELDS)[number];
+
+const SYSTEM_CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const REGEX_LITERAL = /^\/(.+)\/([dgimsuvy]*)$/s;
+
+/** Compiles a glob or `/regex/flags` pattern. Throws SyntaxError for an invalid regular expression. */
+export function compilePattern(pattern: string): RegExp {
+  const literal = REGEX_LITERAL.exec(pattern);
+  if (literal) {
+    // The g and y flags make test() stateful, which would make matching depend on earlier VMs.
+    return new RegExp(literal[1]!, literal[2]!.replace(/[gy]/g, ''));
+  }
+  const source = [...pattern]
+    .map((character) =>
+      character === '*' ? '.*' : character === '?' ? '.' : character.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('');
+  return new RegExp(`^${source}$`, 'isu');
+}
+
+export const mappingRuleSchema = z
+  .object({
+    cluster: z.string().min(1).optional(),
+    folder: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    system_code: z
+      .string()
+      .regex(SYSTEM_CODE, 'system_code must be 1 to 64 letters, digits, dots, underscores or hyphens')
+      .nullable(),
+  })
+  .strict()
+  .superRefine((rule, context) => {
+    const fields = MAPPING_FIELDS.filter((field) => rule[field] !== undefined);
+    if (fields.length !== 1) {
+      context.addIssue({
+        code: 'custom',
+        message: `a mapping rule needs exactly one of cluster, folder or name; got ${fields.join(', ') || 'none'}`,
+      });
+      return;
+    }
+    const field = fields[0]!;
+    try {
+      compilePattern(rule[field]!);
+    } catch (error) {
+      context.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `invalid regular expression ${rule[field]}: ${(error as Error).message}`,
+      });
+    }
+  });
+
+export type MappingRuleConfig = z.infer<typeof mappingRuleSchema>;
+
+/** Where a VM sits, as far as its source knows; absent values never match a rule on them. */
+export interface VmPlacement {
+  name: string;
+  cluster?: string | null;
+  folder?: string | null;
+}
+
+interface CompiledRule {
+  field: MappingField;
+  pattern: RegExp;
+  systemCode: string | null;
+}
+
+export class SystemMapping {
+  private readonly rules: CompiledRule[];
+
+  constructor(rules: readonly MappingRuleConfig[]) {
+    this.rules = rules.map((rule) => {
+      const field = MAPPING_FIELDS.find((candidate) => rule[candidate] !== undefined)!;
+      return { field, pattern: compilePattern(rule[field]!), systemCode: rule.system_code };
+    });
+  }
+
+  /** Returns the system code of the first rule that matches, or null when none does. */
+  systemFor(vm: VmPlacement): string | null {
+    for (const rule of this.rules) {
+      const value = vm[rule.field];
+      if (value === undefined || value === null || value === '') continue;
+      if (rule.pattern.test(value)) return rule.systemCode;
+    }
+    return null;
+  }
+}
