@@ -327,3 +327,42 @@ async function waitForRedis(url: string): Promise<void> {
     20_000,
   );
 }
+
+describe('distributed commands with bad input', { timeout: 120_000 }, () => {
+  async function runCli(args: string[], env: Record<string, string>) {
+    const cli = startCli(args, { LOG_LEVEL: 'silent', ...env });
+    const code = await cli.exited;
+    return { code, output: cli.output() };
+  }
+
+  const distributed = {
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/unused',
+    REDIS_URL: TEST_REDIS_URL,
+  };
+
+  it('names the missing settings', async () => {
+    const { code, output } = await runCli(['worker'], { DATABASE_URL: '', REDIS_URL: '' });
+    expect(code).toBe(2);
+    expect(output).toContain(
+      'command worker needs distributed mode: set REDIS_URL=redis://HOST:PORT and DATABASE_URL=postgres://',
+    );
+  });
+
+  it('rejects REDIS_URL without DATABASE_URL', async () => {
+    const { code, output } = await runCli(['beat'], { DATABASE_URL: '', REDIS_URL: TEST_REDIS_URL });
+    expect(code).toBe(2);
+    expect(output).toContain('REDIS_URL is set but DATABASE_URL is not');
+  });
+
+  it('rejects an unknown queue', async () => {
+    const { code, output } = await runCli(['worker', '--queues', 'billing,reports'], distributed);
+    expect(code).toBe(2);
+    expect(output).toContain('invalid --queues "billing,reports": list one or more of billing, monitoring');
+  });
+
+  it('rejects a concurrency of zero', async () => {
+    const { code, output } = await runCli(['worker', '--concurrency', '0'], distributed);
+    expect(code).toBe(2);
+    expect(output).toContain('invalid --concurrency "0": use a whole number from 1 to 64');
+  });
+});

@@ -39,6 +39,8 @@ const HEADERS: Record<string, Record<Locale, string>> = {
   queue: { 'zh-CN': '队列', en: 'queue' },
   schedule: { 'zh-CN': '计划(cron)', en: 'schedule (cron)' },
   next_run: { 'zh-CN': '下次执行', en: 'next run' },
+  timezone: { 'zh-CN': '时区', en: 'time zone' },
+  action: { 'zh-CN': '操作', en: 'action' },
   last_run: { 'zh-CN': '上次执行', en: 'last run' },
   created_at: { 'zh-CN': '创建时间', en: 'created at' },
   location: { 'zh-CN': '位置', en: 'location' },

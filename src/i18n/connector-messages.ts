@@ -68,7 +68,8 @@ export const connectorMessages = {
     en: 'VM {vm} has several tags in category "{category}": {tags}; keep one, because the tag name is the information system code',
   },
   vsphere_tag_category_not_found: {
-    'zh-CN': '资源清单数据源 {source} 的 vCenter 中没有名为 "{category}" 的标签类别（已有：{categories}）；请检查 tag_category 配置',
+    'zh-CN':
+      '资源清单数据源 {source} 的 vCenter 中没有名为 "{category}" 的标签类别（已有：{categories}）；请检查 tag_category 配置',
     en: 'the vCenter of inventory source {source} has no tag category named "{category}" (found: {categories}); check the tag_category setting',
   },
   cli_import_plan: {

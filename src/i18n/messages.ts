@@ -269,6 +269,10 @@ const catalog = {
     'zh-CN': 'worker 已启动：队列 {queues}，每个队列并发 {concurrency}；按 Ctrl+C 在当前作业完成后退出',
     en: 'worker started: queues {queues}, concurrency {concurrency} per queue; press Ctrl+C to exit after the current jobs finish',
   },
+  cli_monitor_listening: {
+    'zh-CN': '任务监控面板：{url}（使用 API 的用户名与密码登录）',
+    en: 'task dashboard: {url} (log in with an API user name and password)',
+  },
   cli_doctor_ok: { 'zh-CN': '一切正常', en: 'everything is fine' },
   cli_doctor_problems: {
     'zh-CN': '发现 {count} 个问题，请按上面的提示处理',

@@ -122,7 +122,7 @@ export function registerDistributedCommands(program: Command): void {
         }
         console.log(
           translate(
-            'cli_listening',
+            'cli_monitor_listening',
             { url: `http://${context.settings.host}:${context.settings.monitorPort}` },
             context.locale,
           ),

@@ -97,7 +97,17 @@ export function registerRuntimeCommands(program: Command): void {
     .option('--json', '以 JSON 输出 / print JSON')
     .action(async (options) => {
       const context = createContext();
-      const applied = await withDatabase(context, async () => []);
+      const database = await openDatabase({
+        databaseUrl: context.settings.databaseUrl,
+        dataDir: context.settings.dataDir,
+        logger: context.logger,
+      });
+      let applied: string[];
+      try {
+        applied = await migrate(database.db);
+      } finally {
+        await database.close();
+      }
       print(options, { applied }, () => translate('cli_migrated', { count: applied.length }, context.locale));
     });
 
