@@ -31,6 +31,32 @@ export interface HttpClientOptions {
   maxResponseBytes?: number;
 }
 
+/** The connection fields of a connector's config entry (see commonSourceFields). */
+export interface HttpSourceConfig {
+  name: string;
+  timeout_seconds: number;
+  retries: number;
+  verify_tls: boolean;
+  ca_file?: string | undefined;
+}
+
+/** Creates the HTTP client of a source from its config entry; `backoffMs` is for tests. */
+export function createSourceHttpClient(
+  config: HttpSourceConfig,
+  logger: Logger,
+  tuning: { backoffMs?: number } = {},
+): SourceHttpClient {
+  return new SourceHttpClient({
+    source: config.name,
+    timeoutSeconds: config.timeout_seconds,
+    retries: config.retries,
+    verifyTls: config.verify_tls,
+    caFile: config.ca_file,
+    logger,
+    ...(tuning.backoffMs === undefined ? {} : { backoffMs: tuning.backoffMs }),
+  });
+}
+
 export interface HttpRequest {
   method?: 'GET' | 'POST';
   url: string;

@@ -11,7 +11,7 @@ import {
   resolveSecret,
   secretFields,
 } from './connector.js';
-import { SourceHttpClient, type HttpResponse } from './http.js';
+import { createSourceHttpClient, type HttpResponse, type SourceHttpClient } from './http.js';
 import {
   attachedVolumeIds,
   flavorSizes,
@@ -125,15 +125,7 @@ export class OpenStackInventorySource implements InventorySource {
   }
 
   async *readPages(): AsyncGenerator<InventoryRecordInput[]> {
-    const client = new SourceHttpClient({
-      source: this.name,
-      timeoutSeconds: this.config.timeout_seconds,
-      retries: this.config.retries,
-      verifyTls: this.config.verify_tls,
-      caFile: this.config.ca_file,
-      logger: this.logger,
-      ...(this.tuning.backoffMs === undefined ? {} : { backoffMs: this.tuning.backoffMs }),
-    });
+    const client = createSourceHttpClient(this.config, this.logger, this.tuning);
     client.addSecret(this.password);
 
     try {

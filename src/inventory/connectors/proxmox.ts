@@ -12,7 +12,7 @@ import {
   resolveSecret,
   secretFields,
 } from './connector.js';
-import { SourceHttpClient } from './http.js';
+import { createSourceHttpClient } from './http.js';
 import { bytesToGb } from './units.js';
 
 /**
@@ -122,15 +122,7 @@ export class ProxmoxInventorySource implements InventorySource {
   }
 
   async *readPages(): AsyncGenerator<InventoryRecordInput[]> {
-    const client = new SourceHttpClient({
-      source: this.name,
-      timeoutSeconds: this.config.timeout_seconds,
-      retries: this.config.retries,
-      verifyTls: this.config.verify_tls,
-      caFile: this.config.ca_file,
-      logger: this.logger,
-      ...(this.tuning.backoffMs === undefined ? {} : { backoffMs: this.tuning.backoffMs }),
-    });
+    const client = createSourceHttpClient(this.config, this.logger, this.tuning);
     client.addSecret(this.tokenSecret);
 
     try {

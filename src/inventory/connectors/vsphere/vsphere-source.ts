@@ -4,7 +4,7 @@ import type { VmStatus } from '../../../db/schema.js';
 import { DomainError } from '../../../errors.js';
 import type { Logger } from '../../../logger.js';
 import { RejectedSourceRecord, type InventoryPageItem, type InventorySource } from '../../source.js';
-import { SourceHttpClient } from '../http.js';
+import { createSourceHttpClient } from '../http.js';
 import type { VsphereDialect } from './api.js';
 import { VmListing, type VmSummary } from './vm-listing.js';
 import { VsphereSession, type ApiSetting } from './session.js';
@@ -100,15 +100,7 @@ export class VsphereInventorySource implements InventorySource {
   }
 
   async *readPages(): AsyncGenerator<InventoryPageItem[]> {
-    const http = new SourceHttpClient({
-      source: this.name,
-      timeoutSeconds: this.config.timeout_seconds,
-      retries: this.config.retries,
-      verifyTls: this.config.verify_tls,
-      caFile: this.config.ca_file,
-      logger: this.logger,
-      ...(this.tuning.backoffMs === undefined ? {} : { backoffMs: this.tuning.backoffMs }),
-    });
+    const http = createSourceHttpClient(this.config, this.logger, this.tuning);
     const session = new VsphereSession(http, {
       source: this.name,
       url: this.baseUrl,
