@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { QueueDepthSource } from '../metrics/queue-depths.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import { authPlugin } from './auth/plugin.js';
 import { handleError, localeFromAcceptLanguage, sendError } from './errors.js';
@@ -16,6 +17,7 @@ import { adjustmentLogRoutes } from './routes/adjustment-logs.js';
 import { authRoutes } from './routes/auth.js';
 import { billingRecordRoutes } from './routes/billing-records.js';
 import { informationSystemRoutes } from './routes/information-systems.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { priceVersionRoutes } from './routes/price-versions.js';
 import { taskRunRoutes } from './routes/task-runs.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -32,6 +34,8 @@ export interface AppDependencies {
   logger: Logger;
   /** Runs tasks for the task endpoints. */
   runner: TaskRunner;
+  /** Queue depths for /metrics in the distributed shape; unset in the embedded shape, which has no queues. */
+  queueDepths?: QueueDepthSource | undefined;
 }
 
 declare module 'fastify' {
@@ -92,6 +96,12 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'cp_session' },
           token: { type: 'http', scheme: 'bearer', description: 'API token: Authorization: Bearer <token>' },
+          metricsToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'METRICS_TOKEN setting, accepted by /metrics only: Authorization: Bearer <METRICS_TOKEN>',
+          },
         },
       },
       security: [{ session: [] }, { token: [] }],
@@ -100,8 +110,12 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`),
     },
     // A group's root route ('/' under a prefix) is registered without the slash;
-    // the document spells every path with its trailing slash, as clients call it.
-    transform: ({ schema, url }) => ({ schema, url: url.endsWith('/') ? url : `${url}/` }),
+    // the document spells every /api/ path with its trailing slash, as clients
+    // call it. /metrics keeps the spelling that Prometheus uses by default.
+    transform: ({ schema, url }) => ({
+      schema,
+      url: url.endsWith('/') || !url.startsWith('/api') ? url : `${url}/`,
+    }),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
@@ -125,6 +139,7 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
     },
     { prefix: '/api' },
   );
+  await app.register(metricsRoutes);
 
   return app;
 }

@@ -38,6 +38,8 @@ export interface Settings {
   adminPassword: string | undefined;
   /** Whether the session cookie is sent only over HTTPS. */
   secureCookies: boolean;
+  /** Bearer token that Prometheus may send to read /metrics without a user account; unset allows admins only. Never logged. */
+  metricsToken: string | undefined;
 }
 
 export class SettingsError extends Error {
@@ -121,6 +123,11 @@ const rawSchema = z.object({
   SECURE_COOKIES: z
     .enum(['true', 'false'], { error: 'SECURE_COOKIES must be true or false' })
     .default('false'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'METRICS_TOKEN must have at least 16 characters; generate one with: openssl rand -hex 32')
+    .regex(/^\S+$/, 'METRICS_TOKEN must not contain spaces, because it is sent as a bearer token')
+    .optional(),
 });
 
 type Source = Record<string, string | undefined>;
@@ -197,5 +204,6 @@ export function loadSettings(environment: Source = process.env): Settings {
     host: raw.HOST,
     adminPassword: raw.ADMIN_PASSWORD,
     secureCookies: raw.SECURE_COOKIES === 'true',
+    metricsToken: raw.METRICS_TOKEN,
   };
 }

@@ -6,6 +6,7 @@ import { buildApp } from '../../src/api/app.js';
 import { createApiToken, createUser } from '../../src/api/auth/accounts.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
+import type { QueueDepthSource } from '../../src/metrics/queue-depths.js';
 import { TaskRunner } from '../../src/tasks/runner.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
 import { beijing, createSystem } from './fixtures.js';
@@ -37,10 +38,19 @@ export interface ApiWorld {
 
 export async function createApiWorld(
   backend: Backend = 'pglite',
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** Settings added to the world's, e.g. METRICS_TOKEN. */
+    environment?: Record<string, string>;
+    queueDepths?: QueueDepthSource;
+  } = {},
 ): Promise<ApiWorld> {
   const database = await createTestDatabase(backend);
-  const settings = loadSettings({ BILLING_TIMEZONE: 'Asia/Shanghai', LOG_LEVEL: 'silent' });
+  const settings = loadSettings({
+    BILLING_TIMEZONE: 'Asia/Shanghai',
+    LOG_LEVEL: 'silent',
+    ...options.environment,
+  });
   const at = beijing('2026-01-01T09:00:00');
 
   const a = await createSystem(database.db, { at, runMode: '7x24', cpu: 2, memory: '4', storage: '50' });
@@ -77,7 +87,7 @@ export async function createApiWorld(
   const runner = new TaskRunner(database, settings, silentLogger);
   const violations: string[] = [];
   const app = await buildApp(
-    { database, settings, logger: options.logger ?? silentLogger, runner },
+    { database, settings, logger: options.logger ?? silentLogger, runner, queueDepths: options.queueDepths },
     { beforeRoutes: (instance) => checkResponsesAgainstSchemas(instance, violations) },
   );
 

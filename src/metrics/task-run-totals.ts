@@ -1,0 +1,189 @@
+import { Decimal } from 'decimal.js';
+
+import type { Db } from '../db/database.js';
+import {
+  TaskRunRepository,
+  type RunRange,
+  type UnfinishedRunGroup,
+} from '../db/repositories/task-run.repository.js';
+
+/** Upper bounds (seconds) of the task run duration histogram, from a 5-second sync to a 2-hour billing catch-up. */
+export const DURATION_BUCKETS_SECONDS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200] as const;
+
+/**
+ * Minimum age of a run, by the database clock, before its totals are kept for
+ * good. A run inserted by a transaction that is still open is invisible,
+ * although later runs with higher ids may already be visible. The totals
+ * assume that no such transaction stays open this long.
+ */
+export const SETTLE_MARGIN_SECONDS = 300;
+
+export interface RunTotals {
+  task: string;
+  outcome: 'succeeded' | 'failed';
+  runs: number;
+  timedRuns: number;
+  durationSum: Decimal;
+  /** Cumulative counts per bound of DURATION_BUCKETS_SECONDS. */
+  bucketCounts: number[];
+  lastFinishedAt: Date;
+}
+
+export interface SourceSyncTotals {
+  source: string;
+  outcome: string;
+  syncs: number;
+  lastFinishedAt: Date;
+}
+
+/** Totals over every finished task run, as /metrics exposes them. */
+export interface TaskRunTotals {
+  runs: Map<string, RunTotals>;
+  billing: { recordsCreated: Decimal; amountCreated: Decimal; recordsRerated: Decimal };
+  sourceSyncs: Map<string, SourceSyncTotals>;
+}
+
+export interface TaskRunSnapshot {
+  totals: TaskRunTotals;
+  unfinished: UnfinishedRunGroup[];
+}
+
+function emptyTotals(): TaskRunTotals {
+  return {
+    runs: new Map(),
+    billing: {
+      recordsCreated: new Decimal(0),
+      amountCreated: new Decimal(0),
+      recordsRerated: new Decimal(0),
+    },
+    sourceSyncs: new Map(),
+  };
+}
+
+function copyTotals(totals: TaskRunTotals): TaskRunTotals {
+  return {
+    runs: new Map(
+      [...totals.runs].map(([key, value]) => [key, { ...value, bucketCounts: [...value.bucketCounts] }]),
+    ),
+    billing: { ...totals.billing },
+    sourceSyncs: new Map([...totals.sourceSyncs].map(([key, value]) => [key, { ...value }])),
+  };
+}
+
+const later = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
+
+/**
+ * Reads the task run totals for /metrics from task_runs at each scrape,
+ * without reading the whole table each time.
+ *
+ * A finished run never changes again. Every run up to the settled id has
+ * finished (see SETTLE_MARGIN_SECONDS), so the totals of those runs are kept
+ * in memory, and each scrape aggregates only the runs above the id kept last
+ * time. The first scrape after a start aggregates the whole table once.
+ * A run that stays queued or running holds the settled id back, so scrapes
+ * aggregate every run after it until it finishes.
+ */
+export class TaskRunTotalsReader {
+  #settledId = '0';
+  #settled = emptyTotals();
+  #inFlight: Promise<TaskRunSnapshot> | null = null;
+
+  constructor(private readonly db: Db) {}
+
+  /** Reads the current totals. Concurrent calls share one read, so that settled runs are added once. */
+  read(): Promise<TaskRunSnapshot> {
+    this.#inFlight ??= this.#read().finally(() => {
+      this.#inFlight = null;
+    });
+    return this.#inFlight;
+  }
+
+  async #read(): Promise<TaskRunSnapshot> {
+    // One snapshot of the table for every query, so that a run finishing
+    // between two of them is counted consistently in all of them.
+    const { snapshot, settledId, settled } = await this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const taskRuns = new TaskRunRepository(trx);
+        const unfinished = await taskRuns.getUnfinishedGroups();
+        const found = await taskRuns.getSettledId(SETTLE_MARGIN_SECONDS);
+        const range: RunRange = {
+          afterId: this.#settledId,
+          settledId: BigInt(found) > BigInt(this.#settledId) ? found : this.#settledId,
+        };
+
+        const settledTotals = copyTotals(this.#settled);
+        const current = copyTotals(this.#settled);
+        const addTo = (settledRow: boolean) => (settledRow ? [settledTotals, current] : [current]);
+
+        for (const row of await taskRuns.aggregateFinishedRuns(range, DURATION_BUCKETS_SECONDS)) {
+          for (const totals of addTo(row.settled)) {
+            addRuns(totals, {
+              task: row.task_name,
+              outcome: row.status,
+              runs: row.runs,
+              timedRuns: row.timed_runs,
+              durationSum: new Decimal(row.duration_sum),
+              bucketCounts: row.bucket_counts.map(Number),
+              lastFinishedAt: row.last_finished_at,
+            });
+          }
+        }
+        for (const row of await taskRuns.aggregateBillingResults(range)) {
+          for (const totals of addTo(row.settled)) {
+            totals.billing.recordsCreated = totals.billing.recordsCreated.plus(row.records_created);
+            totals.billing.amountCreated = totals.billing.amountCreated.plus(row.amount_created);
+            totals.billing.recordsRerated = totals.billing.recordsRerated.plus(row.records_rerated);
+          }
+        }
+        for (const row of await taskRuns.aggregateSourceSyncs(range)) {
+          for (const totals of addTo(row.settled)) {
+            addSourceSyncs(totals, {
+              source: row.source,
+              outcome: row.status,
+              syncs: row.syncs,
+              lastFinishedAt: row.last_finished_at,
+            });
+          }
+        }
+        return {
+          snapshot: { totals: current, unfinished },
+          settledId: range.settledId,
+          settled: settledTotals,
+        };
+      });
+
+    // Kept only once the transaction has ended without error.
+    this.#settledId = settledId;
+    this.#settled = settled;
+    return snapshot;
+  }
+}
+
+function addRuns(totals: TaskRunTotals, group: RunTotals): void {
+  const key = `${group.task}\u0000${group.outcome}`;
+  const existing = totals.runs.get(key);
+  if (!existing) {
+    totals.runs.set(key, { ...group, bucketCounts: [...group.bucketCounts] });
+    return;
+  }
+  existing.runs += group.runs;
+  existing.timedRuns += group.timedRuns;
+  existing.durationSum = existing.durationSum.plus(group.durationSum);
+  existing.bucketCounts = existing.bucketCounts.map(
+    (count, index) => count + (group.bucketCounts[index] ?? 0),
+  );
+  existing.lastFinishedAt = later(existing.lastFinishedAt, group.lastFinishedAt);
+}
+
+function addSourceSyncs(totals: TaskRunTotals, group: SourceSyncTotals): void {
+  const key = `${group.source}\u0000${group.outcome}`;
+  const existing = totals.sourceSyncs.get(key);
+  if (!existing) {
+    totals.sourceSyncs.set(key, { ...group });
+    return;
+  }
+  existing.syncs += group.syncs;
+  existing.lastFinishedAt = later(existing.lastFinishedAt, group.lastFinishedAt);
+}
