@@ -6,7 +6,7 @@ import { TaskRunRepository } from '../src/db/repositories/task-run.repository.js
 import type { Database } from '../src/db/schema.js';
 import { silentLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
-import { SETTLE_MARGIN_SECONDS } from '../src/metrics/task-run-totals.js';
+import { DURATION_BUCKETS_SECONDS, SETTLE_MARGIN_SECONDS } from '../src/metrics/task-run-totals.js';
 import { createPostgresBenchDatabase } from './databases.js';
 
 /**
@@ -16,7 +16,7 @@ import { createPostgresBenchDatabase } from './databases.js';
  * prints the first scrape of a process (which aggregates the whole table), the
  * following scrapes (which read only new runs), the same with a run left
  * `running` in the first year, and EXPLAIN (ANALYZE, BUFFERS) of the queries
- * on the unfinished runs with and without the index task_runs_unfinished.
+ * of a scrape with and without the index task_runs_unfinished.
  */
 
 interface Options {
@@ -82,7 +82,8 @@ async function scrapes(db: Kysely<Database>, label: string): Promise<void> {
   );
 }
 
-async function explainUnfinishedQueries(pool: pg.Pool, label: string): Promise<void> {
+/** Prints EXPLAIN (ANALYZE, BUFFERS) of each query of a scrape that follows another one by 10 runs. */
+async function explainScrapeQueries(pool: pg.Pool, label: string): Promise<void> {
   const captured: CompiledQuery[] = [];
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
@@ -91,8 +92,12 @@ async function explainUnfinishedQueries(pool: pg.Pool, label: string): Promise<v
     },
   });
   const taskRuns = new TaskRunRepository(db);
-  await taskRuns.getUnfinishedGroups();
-  await taskRuns.getSettledId(SETTLE_MARGIN_SECONDS);
+  await taskRuns.getUnfinished();
+  const settledId = await taskRuns.getSettledId(SETTLE_MARGIN_SECONDS);
+  const range = { afterId: String(BigInt(settledId) - 10n), settledId, finishedIds: ['999'] };
+  await taskRuns.aggregateFinishedRuns(range, DURATION_BUCKETS_SECONDS);
+  await taskRuns.aggregateBillingResults(range);
+  await taskRuns.aggregateSourceSyncs(range);
 
   for (const query of captured) {
     const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
@@ -133,17 +138,17 @@ async function main(): Promise<void> {
 
     await scrapes(database.db, 'all runs finished');
 
-    // A run that a crashed worker left `running` in the first year holds the settled id back.
+    // A run that a crashed worker left `running` in the first year stays among the unfinished ids of every scrape.
     await sql`UPDATE task_runs SET status = 'running', finished_at = NULL WHERE id = 1000`.execute(
       database.db,
     );
     await sql`VACUUM (ANALYZE) task_runs`.execute(database.db);
     await scrapes(database.db, 'one run left running since the first year');
 
-    await explainUnfinishedQueries(pool, 'with task_runs_unfinished');
+    await explainScrapeQueries(pool, 'with task_runs_unfinished');
     await sql`DROP INDEX task_runs_unfinished`.execute(database.db);
     await sql`ANALYZE task_runs`.execute(database.db);
-    await explainUnfinishedQueries(pool, 'without task_runs_unfinished');
+    await explainScrapeQueries(pool, 'without task_runs_unfinished');
   } finally {
     await pool.end();
     await database.drop();

@@ -245,12 +245,12 @@ export class Metrics {
 
     const unfinished = snapshot?.unfinished ?? [];
     this.#inProgress.samples = unfinished.map((group) => ({
-      labels: { task: group.task_name, status: group.status },
+      labels: { task: group.task, status: group.status },
       value: group.runs,
     }));
     this.#oldestRunning.samples = unfinished.flatMap((group) =>
-      group.status === 'running' && group.oldest_started_at
-        ? [{ labels: { task: group.task_name }, value: seconds(group.oldest_started_at) }]
+      group.status === 'running' && group.oldestStartedAt
+        ? [{ labels: { task: group.task }, value: seconds(group.oldestStartedAt) }]
         : [],
     );
 

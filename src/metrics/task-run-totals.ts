@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import {
   TaskRunRepository,
   type RunRange,
-  type UnfinishedRunGroup,
+  type UnfinishedRun,
 } from '../db/repositories/task-run.repository.js';
 
 /** Upper bounds (seconds) of the task run duration histogram, from a 5-second sync to a 2-hour billing catch-up. */
@@ -43,6 +43,15 @@ export interface TaskRunTotals {
   sourceSyncs: Map<string, SourceSyncTotals>;
 }
 
+/** Queued or running runs of one task. */
+export interface UnfinishedRunGroup {
+  task: string;
+  status: 'queued' | 'running';
+  runs: number;
+  /** Earliest start among the group's running runs; null for queued runs. */
+  oldestStartedAt: Date | null;
+}
+
 export interface TaskRunSnapshot {
   totals: TaskRunTotals;
   unfinished: UnfinishedRunGroup[];
@@ -76,16 +85,17 @@ const later = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
  * Reads the task run totals for /metrics from task_runs at each scrape,
  * without reading the whole table each time.
  *
- * A finished run never changes again. Every run up to the settled id has
- * finished (see SETTLE_MARGIN_SECONDS), so the totals of those runs are kept
- * in memory, and each scrape aggregates only the runs above the id kept last
- * time. The first scrape after a start aggregates the whole table once.
- * A run that stays queued or running holds the settled id back, so scrapes
- * aggregate every run after it until it finishes.
+ * A finished run never changes again. The totals of the finished runs up to
+ * the settled id (see SETTLE_MARGIN_SECONDS) are kept in memory, with the ids
+ * of the runs up to it that were still queued or running. Each scrape
+ * aggregates only the runs above the settled id and the kept ids that have
+ * finished since. The first scrape after a start aggregates the whole table.
  */
 export class TaskRunTotalsReader {
   #settledId = '0';
   #settled = emptyTotals();
+  /** Ids up to #settledId of runs that were queued or running at the last read. */
+  #pendingIds: string[] = [];
   #inFlight: Promise<TaskRunSnapshot> | null = null;
 
   constructor(private readonly db: Db) {}
@@ -101,16 +111,18 @@ export class TaskRunTotalsReader {
   async #read(): Promise<TaskRunSnapshot> {
     // One snapshot of the table for every query, so that a run finishing
     // between two of them is counted consistently in all of them.
-    const { snapshot, settledId, settled } = await this.db
+    const { snapshot, settledId, settled, pendingIds } = await this.db
       .transaction()
       .setIsolationLevel('repeatable read')
       .execute(async (trx) => {
         const taskRuns = new TaskRunRepository(trx);
-        const unfinished = await taskRuns.getUnfinishedGroups();
+        const unfinished = await taskRuns.getUnfinished();
+        const unfinishedIds = new Set(unfinished.map((run) => run.id));
         const found = await taskRuns.getSettledId(SETTLE_MARGIN_SECONDS);
         const range: RunRange = {
           afterId: this.#settledId,
           settledId: BigInt(found) > BigInt(this.#settledId) ? found : this.#settledId,
+          finishedIds: this.#pendingIds.filter((id) => !unfinishedIds.has(id)),
         };
 
         const settledTotals = copyTotals(this.#settled);
@@ -147,18 +159,43 @@ export class TaskRunTotalsReader {
             });
           }
         }
+
+        const settledLimit = BigInt(range.settledId);
         return {
-          snapshot: { totals: current, unfinished },
+          snapshot: { totals: current, unfinished: groupUnfinished(unfinished) },
           settledId: range.settledId,
           settled: settledTotals,
+          pendingIds: unfinished.filter((run) => BigInt(run.id) <= settledLimit).map((run) => run.id),
         };
       });
 
     // Kept only once the transaction has ended without error.
     this.#settledId = settledId;
     this.#settled = settled;
+    this.#pendingIds = pendingIds;
     return snapshot;
   }
+}
+
+function groupUnfinished(runs: UnfinishedRun[]): UnfinishedRunGroup[] {
+  const groups = new Map<string, UnfinishedRunGroup>();
+  for (const run of runs) {
+    const key = `${run.task_name}\u0000${run.status}`;
+    const group = groups.get(key) ?? {
+      task: run.task_name,
+      status: run.status,
+      runs: 0,
+      oldestStartedAt: null,
+    };
+    group.runs += 1;
+    if (run.started_at && (!group.oldestStartedAt || run.started_at < group.oldestStartedAt)) {
+      group.oldestStartedAt = run.started_at;
+    }
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) =>
+    a.task === b.task ? a.status.localeCompare(b.status) : a.task.localeCompare(b.task),
+  );
 }
 
 function addRuns(totals: TaskRunTotals, group: RunTotals): void {

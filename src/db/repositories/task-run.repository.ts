@@ -14,22 +14,23 @@ export interface TaskRunListFilter {
 }
 
 /**
- * Range of the finished runs an aggregate covers: those with an id above
- * `afterId`. A result row has `settled` true when it counts runs with an id
- * up to `settledId`, and false when it counts runs above it.
+ * Finished runs that an aggregate covers: those with an id above `afterId`,
+ * and those listed in `finishedIds`. A result row has `settled` true when it
+ * counts runs with an id up to `settledId`, and false when it counts runs
+ * above it.
  */
 export interface RunRange {
   afterId: string;
   settledId: string;
+  finishedIds: readonly string[];
 }
 
-/** Queued or running runs of one task. */
-export interface UnfinishedRunGroup {
+/** A queued or running run. */
+export interface UnfinishedRun {
+  id: string;
   task_name: string;
   status: 'queued' | 'running';
-  runs: number;
-  /** Earliest start among the group's running runs; null for queued runs. */
-  oldest_started_at: Date | null;
+  started_at: Date | null;
 }
 
 /** Finished runs of one task and outcome, with their durations in seconds. */
@@ -63,6 +64,12 @@ export interface SourceSyncGroup {
   settled: boolean;
   syncs: number;
   last_finished_at: Date;
+}
+
+/** SQL condition on `id` for the runs of `range`. The ids travel as one text parameter, which PGlite and pg both send. */
+function inRange(range: RunRange) {
+  const ids = range.finishedIds.join(',');
+  return sql`(id > ${range.afterId}::bigint OR id = ANY(string_to_array(${ids}::text, ',')::bigint[]))`;
 }
 
 export class TaskRunRepository {
@@ -146,31 +153,26 @@ export class TaskRunRepository {
     return { rows, count: Number(count) };
   }
 
-  /** Counts queued and running runs by task and status; reads only the partial index task_runs_unfinished and its rows. */
-  async getUnfinishedGroups(): Promise<UnfinishedRunGroup[]> {
-    const { rows } = await sql<UnfinishedRunGroup>`
-      SELECT task_name, status, count(*)::integer AS runs, min(started_at) AS oldest_started_at
+  /** Lists the queued and running runs in id order; reads only the partial index task_runs_unfinished and its rows. */
+  async getUnfinished(): Promise<UnfinishedRun[]> {
+    const { rows } = await sql<UnfinishedRun>`
+      SELECT id, task_name, status, started_at
       FROM task_runs
       WHERE status IN ('queued', 'running')
-      GROUP BY task_name, status
-      ORDER BY task_name, status`.execute(this.db);
+      ORDER BY id`.execute(this.db);
     return rows;
   }
 
   /**
-   * Returns the highest id up to which every run has finished, limited to runs
-   * created at least `marginSeconds` ago by the database clock, or '0'. Runs
-   * up to that id can no longer change, provided that no transaction inserting
-   * a run stays open longer than the margin.
+   * Returns the highest id of the runs created at least `marginSeconds` ago by
+   * the database clock, or '0'. It scans the primary key backwards and stops
+   * at the first such run.
    */
   async getSettledId(marginSeconds: number): Promise<string> {
     const { rows } = await sql<{ id: string }>`
       SELECT id
       FROM task_runs
-      WHERE id < COALESCE(
-          (SELECT min(id) FROM task_runs WHERE status IN ('queued', 'running')),
-          9223372036854775807)
-        AND created_at < now() - make_interval(secs => ${marginSeconds})
+      WHERE created_at < now() - make_interval(secs => ${marginSeconds})
       ORDER BY id DESC
       LIMIT 1`.execute(this.db);
     return rows[0]?.id ?? '0';
@@ -193,7 +195,7 @@ export class TaskRunRepository {
           id <= ${range.settledId}::bigint AS settled,
           extract(epoch FROM finished_at - started_at) AS duration
         FROM task_runs
-        WHERE id > ${range.afterId}::bigint AND status IN ('succeeded', 'failed')
+        WHERE ${inRange(range)} AND status IN ('succeeded', 'failed')
       ) AS runs
       GROUP BY task_name, status, settled
       ORDER BY task_name, status, settled`.execute(this.db);
@@ -209,7 +211,7 @@ export class TaskRunRepository {
         COALESCE(sum((result ->> 'records_rerated')::bigint), 0)::text AS records_rerated
       FROM task_runs
       WHERE task_name = 'create_daily_billing_records'
-        AND id > ${range.afterId}::bigint
+        AND ${inRange(range)}
         AND status IN ('succeeded', 'failed')
         AND result IS NOT NULL
       GROUP BY 1
@@ -233,7 +235,7 @@ export class TaskRunRepository {
         CASE WHEN jsonb_typeof(result -> 'sources') = 'array' THEN result -> 'sources' ELSE '[]' END
       ) AS source
       WHERE task_name = 'sync_vm_status'
-        AND id > ${range.afterId}::bigint
+        AND ${inRange(range)}
         AND status IN ('succeeded', 'failed')
         AND (source ->> 'own_database') IS DISTINCT FROM 'true'
       GROUP BY 1, 2, 3
