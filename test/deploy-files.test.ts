@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
+import { loadSettings } from '../src/config/settings.js';
+
 /**
  * Checks that every process the deployment files start is a cloud-platform
  * subcommand with valid options: the Dockerfile's default command, the
@@ -148,6 +150,38 @@ describe('deployment files', () => {
       );
       expect([...queues].sort(), source).toEqual(QUEUES);
     }
+  });
+});
+
+/** Reads KEY=value lines as systemd's EnvironmentFile and Compose's env_file do, without quotes or expansion. */
+function readEnvironmentFile(file: string): Record<string, string> {
+  const entries = read(file)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const separator = line.indexOf('=');
+      return [line.slice(0, separator), line.slice(separator + 1)] as const;
+    });
+  return Object.fromEntries(entries);
+}
+
+describe('example settings', () => {
+  // loadSettings ignores environment variables it does not know, so settings
+  // that this checkout lacks are skipped rather than rejected.
+  it.each(['.env.example', 'deploy/systemd/cloud-platform.env.example'])('%s is valid', (file) => {
+    const environment = readEnvironmentFile(file);
+
+    expect(() => loadSettings(environment)).not.toThrow();
+  });
+
+  it('deploy/config.example.yaml is valid', () => {
+    const values = parseYaml(read('deploy/config.example.yaml')) as Record<string, unknown>;
+    const environment = Object.fromEntries(
+      Object.entries(values).map(([key, value]) => [key.toUpperCase(), String(value)]),
+    );
+
+    expect(() => loadSettings(environment)).not.toThrow();
   });
 });
 
