@@ -272,6 +272,34 @@ describe.each(await availableBackends())('metrics on %s', (backend) => {
     expect(third).toEqual(second);
   });
 
+  it('counts runs once under concurrent scrapes', async () => {
+    const concurrent = await createTestDatabase(backend);
+    try {
+      await seedRun(concurrent.db, {
+        task: DETECT,
+        status: 'succeeded',
+        startedAt: '2026-01-02T11:00:00+08:00',
+        seconds: 2,
+      });
+      const metrics = new Metrics({
+        db: concurrent.db,
+        billingTimezone: 'Asia/Shanghai',
+        logger: silentLogger,
+      });
+      const runsLine = (text: string) =>
+        productLines(text).find((line) => line.startsWith('cloud_platform_task_runs_total'));
+
+      const scrapes = await Promise.all([metrics.render(), metrics.render(), metrics.render()]);
+      const after = await metrics.render();
+
+      for (const text of [...scrapes, after]) {
+        expect(runsLine(text)).toBe(`cloud_platform_task_runs_total{task="${DETECT}",outcome="succeeded"} 1`);
+      }
+    } finally {
+      await concurrent.drop();
+    }
+  });
+
   it('has the process metrics', async () => {
     const metrics = new Metrics({ db: database.db, billingTimezone: 'Asia/Shanghai', logger: silentLogger });
 

@@ -100,7 +100,7 @@ export class TaskRunTotalsReader {
 
   constructor(private readonly db: Db) {}
 
-  /** Reads the current totals. Concurrent calls share one read, so that settled runs are added once. */
+  /** Reads the current totals. Concurrent calls share one read, so that a burst of scrapes sends one set of queries. */
   read(): Promise<TaskRunSnapshot> {
     this.#inFlight ??= this.#read().finally(() => {
       this.#inFlight = null;
@@ -127,38 +127,9 @@ export class TaskRunTotalsReader {
 
         const settledTotals = copyTotals(this.#settled);
         const current = copyTotals(this.#settled);
-        const addTo = (settledRow: boolean) => (settledRow ? [settledTotals, current] : [current]);
-
-        for (const row of await taskRuns.aggregateFinishedRuns(range, DURATION_BUCKETS_SECONDS)) {
-          for (const totals of addTo(row.settled)) {
-            addRuns(totals, {
-              task: row.task_name,
-              outcome: row.status,
-              runs: row.runs,
-              timedRuns: row.timed_runs,
-              durationSum: new Decimal(row.duration_sum),
-              bucketCounts: row.bucket_counts.map(Number),
-              lastFinishedAt: row.last_finished_at,
-            });
-          }
-        }
-        for (const row of await taskRuns.aggregateBillingResults(range)) {
-          for (const totals of addTo(row.settled)) {
-            totals.billing.recordsCreated = totals.billing.recordsCreated.plus(row.records_created);
-            totals.billing.amountCreated = totals.billing.amountCreated.plus(row.amount_created);
-            totals.billing.recordsRerated = totals.billing.recordsRerated.plus(row.records_rerated);
-          }
-        }
-        for (const row of await taskRuns.aggregateSourceSyncs(range)) {
-          for (const totals of addTo(row.settled)) {
-            addSourceSyncs(totals, {
-              source: row.source,
-              outcome: row.status,
-              syncs: row.syncs,
-              lastFinishedAt: row.last_finished_at,
-            });
-          }
-        }
+        await addAggregates(taskRuns, range, (settledRow) =>
+          settledRow ? [settledTotals, current] : [current],
+        );
 
         const settledLimit = BigInt(range.settledId);
         return {
@@ -174,6 +145,50 @@ export class TaskRunTotalsReader {
     this.#settled = settled;
     this.#pendingIds = pendingIds;
     return snapshot;
+  }
+}
+
+/**
+ * Adds the aggregates of the runs in `range` to the totals that `targets`
+ * returns for each row: the kept and the current totals for a settled row,
+ * the current ones only for a row above the settled id.
+ */
+async function addAggregates(
+  taskRuns: TaskRunRepository,
+  range: RunRange,
+  targets: (settled: boolean) => TaskRunTotals[],
+): Promise<void> {
+  for (const row of await taskRuns.aggregateFinishedRuns(range, DURATION_BUCKETS_SECONDS)) {
+    for (const totals of targets(row.settled)) {
+      addRuns(totals, {
+        task: row.task_name,
+        outcome: row.status,
+        runs: row.runs,
+        timedRuns: row.timed_runs,
+        durationSum: new Decimal(row.duration_sum),
+        bucketCounts: row.bucket_counts.map(Number),
+        lastFinishedAt: row.last_finished_at,
+      });
+    }
+  }
+
+  for (const row of await taskRuns.aggregateBillingResults(range)) {
+    for (const totals of targets(row.settled)) {
+      totals.billing.recordsCreated = totals.billing.recordsCreated.plus(row.records_created);
+      totals.billing.amountCreated = totals.billing.amountCreated.plus(row.amount_created);
+      totals.billing.recordsRerated = totals.billing.recordsRerated.plus(row.records_rerated);
+    }
+  }
+
+  for (const row of await taskRuns.aggregateSourceSyncs(range)) {
+    for (const totals of targets(row.settled)) {
+      addSourceSyncs(totals, {
+        source: row.source,
+        outcome: row.status,
+        syncs: row.syncs,
+        lastFinishedAt: row.last_finished_at,
+      });
+    }
   }
 }
 
