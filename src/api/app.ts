@@ -10,6 +10,7 @@ import type { Settings } from '../config/settings.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { TaskDispatcher } from '../tasks/dispatcher.js';
+import type { QueueDepthSource } from '../metrics/queue-depths.js';
 import { authPlugin } from './auth/plugin.js';
 import { handleError, localeFromAcceptLanguage, sendError } from './errors.js';
 import { adjustmentLogRoutes } from './routes/adjustment-logs.js';
@@ -17,6 +18,7 @@ import { authRoutes } from './routes/auth.js';
 import { billingRecordRoutes } from './routes/billing-records.js';
 import { informationSystemRoutes } from './routes/information-systems.js';
 import { inventorySourceRoutes } from './routes/inventory-sources.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { priceVersionRoutes } from './routes/price-versions.js';
 import { taskRunRoutes } from './routes/task-runs.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -33,6 +35,8 @@ export interface AppDependencies {
   logger: Logger;
   /** Starts and awaits task runs for the task endpoints: in this process, or through BullMQ workers. */
   tasks: TaskDispatcher;
+  /** Queue depths for /metrics in the distributed shape; unset in the embedded shape, which has no queues. */
+  queueDepths?: QueueDepthSource | undefined;
 }
 
 declare module 'fastify' {
@@ -93,6 +97,12 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'cp_session' },
           token: { type: 'http', scheme: 'bearer', description: 'API token: Authorization: Bearer <token>' },
+          metricsToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'METRICS_TOKEN setting, accepted by /metrics only: Authorization: Bearer <METRICS_TOKEN>',
+          },
         },
       },
       security: [{ session: [] }, { token: [] }],
@@ -101,8 +111,12 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`),
     },
     // A group's root route ('/' under a prefix) is registered without the slash;
-    // the document spells every path with its trailing slash, as clients call it.
-    transform: ({ schema, url }) => ({ schema, url: url.endsWith('/') ? url : `${url}/` }),
+    // the document spells every /api/ path with its trailing slash, as clients
+    // call it. /metrics keeps the spelling that Prometheus uses by default.
+    transform: ({ schema, url }) => ({
+      schema,
+      url: url.endsWith('/') || !url.startsWith('/api') ? url : `${url}/`,
+    }),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
@@ -127,6 +141,7 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
     },
     { prefix: '/api' },
   );
+  await app.register(metricsRoutes);
 
   return app;
 }

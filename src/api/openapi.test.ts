@@ -27,7 +27,8 @@ describe('OpenAPI document', () => {
     const document = (await world.request('anonymous', 'GET', '/api/schema/')).json();
     const paths = Object.keys(document.paths);
 
-    expect(paths.filter((path) => !path.endsWith('/'))).toEqual([]);
+    expect(paths.filter((path) => path.startsWith('/api/') && !path.endsWith('/'))).toEqual([]);
+    expect(paths.filter((path) => !path.startsWith('/api/'))).toEqual(['/metrics']);
     for (const path of [
       '/api/tenants/',
       '/api/information-systems/{id}/billing_records/',
@@ -35,5 +36,13 @@ describe('OpenAPI document', () => {
     ]) {
       expect(paths).toContain(path);
     }
+  });
+
+  it('describes /metrics as Prometheus text', async () => {
+    const document = (await world.request('anonymous', 'GET', '/api/schema/')).json();
+    const operation = document.paths['/metrics'].get;
+
+    expect(Object.keys(operation.responses['200'].content)).toEqual(['text/plain']);
+    expect(operation.security).toEqual([{ session: [] }, { token: [] }, { metricsToken: [] }]);
   });
 });

@@ -1,20 +1,10 @@
-import type { Settings } from '../config/settings.js';
-import type { DatabaseHandle } from '../db/database.js';
 import { DomainError } from '../errors.js';
 import { translate, type Locale } from '../i18n/messages.js';
-import type { Logger } from '../logger.js';
-import type { TaskDispatcher } from '../tasks/dispatcher.js';
-import { buildApp } from './app.js';
+import { buildApp, type AppDependencies } from './app.js';
 import { ensureFirstAdmin } from './auth/bootstrap.js';
 
 /** Creates the first admin if needed, then listens on the configured host and port. */
-export async function startServer(deps: {
-  database: DatabaseHandle;
-  settings: Settings;
-  logger: Logger;
-  tasks: TaskDispatcher;
-  locale: Locale;
-}) {
+export async function startServer(deps: AppDependencies & { locale: Locale }) {
   const admin = await ensureFirstAdmin(deps.database.db, deps.settings.adminPassword);
   if (admin.generatedPassword) {
     // Printed once on stdout for the operator, never logged.

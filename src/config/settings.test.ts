@@ -45,8 +45,16 @@ describe('loadSettings', () => {
     [{ INVENTORY_FILE: 'vms.csv' }, 'INVENTORY_FILE="vms.csv" must end in .json, .yaml or .yml'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ INVENTORY_FILE_PROVIDER: 'local' }, 'INVENTORY_FILE_PROVIDER=local is reserved'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must have at least 16 characters'],
+    [{ METRICS_TOKEN: 'sixteen chars and spaces' }, 'METRICS_TOKEN must not contain spaces'],
   ])('rejects %j', (environment, message) => {
     expect(errorOf(environment)).toContain(message);
+  });
+
+  it('keeps METRICS_TOKEN out of its error messages', () => {
+    const message = errorOf({ METRICS_TOKEN: 'secret-value' });
+
+    expect(message).not.toContain('secret-value');
   });
 
   it('reads a YAML file and lets the environment win', () => {

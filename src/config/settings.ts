@@ -57,6 +57,8 @@ export interface Settings {
   workerLockDurationMs: number;
   /** HTTP port of the task dashboard (`monitor`). */
   monitorPort: number;
+  /** Bearer token that Prometheus may send to read /metrics without a user account; unset allows admins only. Never logged. */
+  metricsToken: string | undefined;
 }
 
 export class SettingsError extends Error {
@@ -155,6 +157,11 @@ const rawSchema = z.object({
   FAILED_JOB_RETENTION_DAYS: integerSetting('FAILED_JOB_RETENTION_DAYS', 1, 3660).default(14),
   WORKER_LOCK_DURATION_MS: integerSetting('WORKER_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
   MONITOR_PORT: integerSetting('MONITOR_PORT', 1, 65535).default(5555),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'METRICS_TOKEN must have at least 16 characters; generate one with: openssl rand -hex 32')
+    .regex(/^\S+$/, 'METRICS_TOKEN must not contain spaces, because it is sent as a bearer token')
+    .optional(),
 });
 
 type Source = Record<string, string | undefined>;
@@ -306,5 +313,6 @@ export function loadSettings(environment: Source = process.env): Settings {
     failedJobRetentionDays: raw.FAILED_JOB_RETENTION_DAYS,
     workerLockDurationMs: raw.WORKER_LOCK_DURATION_MS,
     monitorPort: raw.MONITOR_PORT,
+    metricsToken: raw.METRICS_TOKEN,
   };
 }

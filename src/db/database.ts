@@ -13,6 +13,7 @@ import * as billingRecordsWithoutForeignKeys from './migrations/0003_billing_rec
 import * as billingRecordsDateIdIndex from './migrations/0004_billing_records_date_id_index.js';
 import * as taskRunsJobId from './migrations/0005_task_runs_job_id.js';
 import * as inventorySources from './migrations/0006_inventory_sources.js';
+import * as taskRunsUnfinishedIndex from './migrations/0008_task_runs_unfinished_index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -159,6 +160,11 @@ const migrations: Record<string, Migration> = {
   '0006_inventory_sources': {
     async up(db) {
       for (const statement of inventorySources.statements) await sql.raw(statement).execute(db);
+    },
+  },
+  '0008_task_runs_unfinished_index': {
+    async up(db) {
+      for (const statement of taskRunsUnfinishedIndex.statements) await sql.raw(statement).execute(db);
     },
   },
 };

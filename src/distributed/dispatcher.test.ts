@@ -75,6 +75,11 @@ describe.runIf(services)('BullMQ dispatcher', () => {
     await expect(dispatcher.start('detect_resource_changes', {}, 'manual')).rejects.toMatchObject({
       code: 'task_already_running',
     });
+    // The same queue state that /metrics reports as cloud_platform_queue_jobs.
+    const counts = await dispatcher.queues.getCounts();
+    expect(counts).toContainEqual({ queue: 'monitoring', state: 'waiting', count: 1 });
+    expect(counts).toContainEqual({ queue: 'billing', state: 'active', count: 0 });
+    expect(counts).toHaveLength(16);
     await dispatcher.queues.get('monitoring').remove(`task-run-${first}`);
   });
 

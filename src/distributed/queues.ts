@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.js';
 import type { TaskTrigger } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import type { QueueDepth, QueueDepthSource } from '../metrics/queue-depths.js';
 import type { QueueName } from '../tasks/registry.js';
 
 /**
@@ -107,8 +108,20 @@ export function defaultJobOptions(settings: Settings): DefaultJobOptions {
   };
 }
 
+/** Job states whose counts /metrics reports. */
+const COUNTED_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'paused',
+  'failed',
+  'completed',
+] as const;
+
 /** The two queues on one shared connection, for code that adds jobs or reads queue state. */
-export class TaskQueues {
+export class TaskQueues implements QueueDepthSource {
   readonly connection: Redis;
   readonly #queues: Map<QueueName, Queue>;
 
@@ -137,6 +150,16 @@ export class TaskQueues {
 
   all(): Queue[] {
     return [...this.#queues.values()];
+  }
+
+  async getCounts(): Promise<QueueDepth[]> {
+    const perQueue = await Promise.all(
+      this.all().map(async (queue) => {
+        const counts = await queue.getJobCounts(...COUNTED_STATES);
+        return COUNTED_STATES.map((state) => ({ queue: queue.name, state, count: counts[state] ?? 0 }));
+      }),
+    );
+    return perQueue.flat();
   }
 
   async close(): Promise<void> {

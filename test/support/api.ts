@@ -7,6 +7,7 @@ import { createApiToken, createUser } from '../../src/api/auth/accounts.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { EmbeddedDispatcher } from '../../src/tasks/dispatcher.js';
+import type { QueueDepthSource } from '../../src/metrics/queue-depths.js';
 import { TaskRunner } from '../../src/tasks/runner.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
 import { beijing, createSystem } from './fixtures.js';
@@ -38,10 +39,19 @@ export interface ApiWorld {
 
 export async function createApiWorld(
   backend: Backend = 'pglite',
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** Settings added to the world's, e.g. METRICS_TOKEN. */
+    environment?: Record<string, string>;
+    queueDepths?: QueueDepthSource;
+  } = {},
 ): Promise<ApiWorld> {
   const database = await createTestDatabase(backend);
-  const settings = loadSettings({ BILLING_TIMEZONE: 'Asia/Shanghai', LOG_LEVEL: 'silent' });
+  const settings = loadSettings({
+    BILLING_TIMEZONE: 'Asia/Shanghai',
+    LOG_LEVEL: 'silent',
+    ...options.environment,
+  });
   const at = beijing('2026-01-01T09:00:00');
 
   const a = await createSystem(database.db, { at, runMode: '7x24', cpu: 2, memory: '4', storage: '50' });
@@ -82,7 +92,7 @@ export async function createApiWorld(
   );
   const violations: string[] = [];
   const app = await buildApp(
-    { database, settings, logger: options.logger ?? silentLogger, tasks },
+    { database, settings, logger: options.logger ?? silentLogger, tasks, queueDepths: options.queueDepths },
     { beforeRoutes: (instance) => checkResponsesAgainstSchemas(instance, violations) },
   );
 

@@ -5,7 +5,7 @@ import '@fastify/cookie';
 import type { Db } from '../../db/database.js';
 import { UserRepository, type AuthenticatedUser } from '../../db/repositories/user.repository.js';
 import { ApiError } from '../errors.js';
-import { hashSecret } from './secrets.js';
+import { hashSecret, secretsEqual } from './secrets.js';
 
 /**
  * Who may call a route: `public` (anyone), `read` (any signed-in user),
@@ -24,6 +24,12 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * Shared secret that a machine caller such as Prometheus may send as
+     * `Authorization: Bearer <secret>` in place of a user's credential. The
+     * request then has no user. Unset or empty accepts user credentials only.
+     */
+    serviceToken?: string | undefined;
   }
 }
 
@@ -64,6 +70,10 @@ export const authPlugin = fp(async (app: FastifyInstance, options: { db: Db }) =
     const isDocs = request.routeOptions.url?.startsWith('/api/docs') ?? false;
     const access = request.routeOptions.config.access ?? (isDocs ? 'public' : 'read');
     if (access === 'public') return;
+
+    const serviceToken = request.routeOptions.config.serviceToken;
+    const token = bearerToken(request);
+    if (serviceToken && token !== undefined && secretsEqual(token, serviceToken)) return;
 
     request.user = await authenticate(options.db, request);
     if (!request.user) throw new ApiError(401, 'not_authenticated');

@@ -53,3 +53,9 @@ export function hashSecret(secret: string): string {
 export function generatePassword(): string {
   return randomBytes(12).toString('base64url');
 }
+
+/** Compares two secrets in time that depends on neither their content nor their lengths. */
+export function secretsEqual(given: string, expected: string): boolean {
+  const digest = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

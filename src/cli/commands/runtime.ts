@@ -72,6 +72,7 @@ export function registerRuntimeCommands(program: Command): void {
         const server = await startServer({
           database,
           tasks,
+          queueDepths: tasks instanceof DistributedDispatcher ? tasks.queues : undefined,
           settings: context.settings,
           logger: context.logger,
           locale: context.locale,

@@ -43,4 +43,14 @@ export class BillingDayRepository {
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
+
+  /** Returns the latest complete billing day, or undefined before the first one. */
+  getLatest() {
+    return this.db
+      .selectFrom('billing_days')
+      .select(['billing_date', 'record_count', 'total_amount'])
+      .orderBy('billing_date', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
 }
