@@ -127,8 +127,8 @@ function percentile(sorted: number[], fraction: number): number {
 
 async function measureRoundTrips(database: BenchDatabase): Promise<void> {
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  const [worker] = [startWorker(database, prefix, 0, 'monitoring')];
-  await waitUntilStarted(worker!);
+  const worker = startWorker(database, prefix, 0, 'monitoring');
+  await waitUntilStarted(worker);
   const dispatcher = dispatcherFor(database, prefix);
   await dispatcher.waitUntilReady();
 
@@ -150,7 +150,7 @@ async function measureRoundTrips(database: BenchDatabase): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   await dispatcher.close();
-  const [workerMemory] = await stopWorkers([worker!]);
+  const [workerMemory] = await stopWorkers([worker]);
 
   latencies.sort((a, b) => a - b);
   console.log(

@@ -97,8 +97,8 @@ const EXPECTED = [
     name: 'licensing-db-1',
     system_code: 'LIC-DB',
     cpu: 4,
-    // 1000 MiB = 0.9765625 GiB, rounded half up to six decimals.
-    memory_gb: '0.976563',
+    // 1000 MiB = 0.9765625 GiB exactly.
+    memory_gb: '0.9765625',
     // Booted from volume: no root disk, 10 GiB ephemeral + 80 GiB volume.
     storage_gb: '90',
     power_status: 'stopped',

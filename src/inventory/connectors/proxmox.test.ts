@@ -169,8 +169,8 @@ describe('Proxmox VE connector', () => {
         name: 'dns-cache',
         system_code: null,
         cpu: 1,
-        // 10^9 bytes = 0.931322574… GiB, rounded half up to six decimals.
-        memory_gb: '0.931323',
+        // 10^9 bytes = 0.931322574615478515625 GiB exactly.
+        memory_gb: '0.931322574615478515625',
         storage_gb: '8.5',
         power_status: 'stopped',
       },

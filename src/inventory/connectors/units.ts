@@ -2,26 +2,26 @@ import { Decimal } from 'decimal.js';
 
 /**
  * Unit conversions of connectors. The product stores sizes in GB meaning GiB
- * (1 GB = 1024 MiB = 2^30 bytes) with at most six decimals, so results are
- * rounded half up to six decimals. Multiples of 16 MiB convert exactly
- * (16 MiB = 0.015625 GiB); other sizes are off by at most 0.5 × 10^-6 GiB
- * (about 537 bytes).
+ * (1 GB = 1024 MiB = 2^30 bytes). Every MiB or byte count has an exact GiB
+ * value with at most 30 decimals, which inventory records accept, so nothing
+ * is rounded.
  */
 
-const SIZE_DECIMALS = 6;
+// Precision 60 significant digits keeps every such quotient exact; the default 20 would round large byte counts.
+const Exact = Decimal.clone({ precision: 60 });
 const MIB_PER_GIB = 1024;
-const BYTES_PER_GIB = new Decimal(2).pow(30);
+const BYTES_PER_GIB = new Exact(2).pow(30);
 
 /** Returns `value` as a Decimal when it is a non-negative finite number or numeric text, else null. */
 export function toNonNegativeDecimal(value: unknown): Decimal | null {
   if (typeof value !== 'number' && typeof value !== 'string') return null;
   if (typeof value === 'string' && !/^\d+(\.\d+)?$/.test(value.trim())) return null;
   if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) return null;
-  return new Decimal(value);
+  return new Exact(value);
 }
 
 function gbText(size: Decimal): string {
-  return size.toDecimalPlaces(SIZE_DECIMALS, Decimal.ROUND_HALF_UP).toFixed();
+  return size.toFixed();
 }
 
 /** Converts MiB to GB (GiB) text; returns the input unchanged when it is not a size, so validation rejects it by name. */
@@ -38,7 +38,7 @@ export function bytesToGb(bytes: unknown): unknown {
 
 /** Adds sizes in GB; returns the first input that is not a size unchanged. */
 export function sumGb(sizes: readonly unknown[]): unknown {
-  let total = new Decimal(0);
+  let total = new Exact(0);
   for (const size of sizes) {
     const value = toNonNegativeDecimal(size);
     if (value === null) return size;
