@@ -80,6 +80,7 @@ async function* readXlsx(file: string, head: Buffer): AsyncGenerator<SheetRow> {
   });
 
   const sheetNames: string[] = [];
+  let rowsYielded = false;
   try {
     for await (const worksheet of workbook) {
       const reader = worksheet as typeof worksheet & { name?: string; id?: number | string };
@@ -88,17 +89,46 @@ async function* readXlsx(file: string, head: Buffer): AsyncGenerator<SheetRow> {
       if (name.trim().toLowerCase() !== 'vinfo') continue;
 
       for await (const row of worksheet) {
+        rowsYielded = true;
         yield { rowNumber: row.number, cells: rowCells(row.values), decimalComma: false };
       }
       return;
     }
   } catch (error) {
     if (error instanceof DomainError) throw error;
+    // NOTE: exceljs 4.4's streaming reader fails ("reading 'sheets'") when a
+    // worksheet comes before xl/workbook.xml in the ZIP, an order that ZIP
+    // writers may choose. Such a file is read again whole, in memory.
+    if (!rowsYielded) {
+      yield* readXlsxInMemory(file, error as Error);
+      return;
+    }
     throw new DomainError('rvtools_xlsx_invalid', { file, error: (error as Error).message });
   } finally {
     input.destroy();
   }
   throw new DomainError('rvtools_no_vinfo', { file, sheets: sheetNames.join(', ') || '-' });
+}
+
+/** Reads the vInfo sheet with exceljs' in-memory reader; `streamingError` is reported if that fails too. */
+async function* readXlsxInMemory(file: string, streamingError: Error): AsyncGenerator<SheetRow> {
+  const workbook = new ExcelJS.Workbook();
+  try {
+    await workbook.xlsx.readFile(file);
+  } catch {
+    throw new DomainError('rvtools_xlsx_invalid', { file, error: streamingError.message });
+  }
+
+  const sheet = workbook.worksheets.find((worksheet) => worksheet.name.trim().toLowerCase() === 'vinfo');
+  if (!sheet) {
+    const sheets = workbook.worksheets.map((worksheet) => worksheet.name).join(', ');
+    throw new DomainError('rvtools_no_vinfo', { file, sheets: sheets || '-' });
+  }
+  const rows: SheetRow[] = [];
+  sheet.eachRow({ includeEmpty: false }, (row) => {
+    rows.push({ rowNumber: row.number, cells: rowCells(row.values), decimalComma: false });
+  });
+  yield* rows;
 }
 
 /** Converts exceljs row values (1-based, sparse) to cell texts. */
