@@ -86,6 +86,8 @@ const CONFLICT_CODES = new Set<string>([
 
 function domainStatus(error: DomainError): number {
   if (error.code.endsWith('_not_found')) return 404;
+  // Redis is down or unreachable: the request was fine and may succeed later.
+  if (error.code === 'task_queue_unavailable') return 503;
   if (CONFLICT_CODES.has(error.code)) return 409;
   return 400;
 }

@@ -146,7 +146,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ' A run of a task that is already running returns 409.',
         params: NameParams,
         body: RunBody,
-        response: { 202: RunAccepted, ...errorResponses },
+        response: { 202: RunAccepted, ...errorResponses, 503: errorResponses[400] },
       },
     },
     async (request, reply) => {
