@@ -1,6 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -45,6 +45,8 @@ export type App = FastifyInstance;
 export interface AppOptions {
   /** Called before any route is registered, so that its hooks apply to every route (tests check responses here). */
   beforeRoutes?: (app: FastifyInstance) => void;
+  /** Store of the rate limit counters (e.g. login attempts); the default keeps them in this process. */
+  rateLimitStore?: FastifyRateLimitStoreCtor;
 }
 
 /** Builds the HTTP API: routes under /api/, OpenAPI at /api/schema/, interactive docs at /api/docs/. */
@@ -77,7 +79,10 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
     },
   });
   await app.register(fastifyCookie);
-  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}),
+  });
   app.addSchema(ErrorResponse);
 
   await app.register(fastifySwagger, {

@@ -4,17 +4,21 @@ import { DomainError } from '../errors.js';
 import { translate, type Locale } from '../i18n/messages.js';
 import type { Logger } from '../logger.js';
 import type { TaskRunner } from '../tasks/runner.js';
-import { buildApp } from './app.js';
+import { buildApp, type AppOptions } from './app.js';
 import { ensureFirstAdmin } from './auth/bootstrap.js';
 
-/** Creates the first admin if needed, then listens on the configured host and port. */
-export async function startServer(deps: {
+export interface ServerDependencies {
   database: DatabaseHandle;
   settings: Settings;
   logger: Logger;
   runner: TaskRunner;
   locale: Locale;
-}) {
+}
+
+/** Creates the first admin if none exists, and prints a generated password once on stdout. */
+export async function bootstrapFirstAdmin(
+  deps: Pick<ServerDependencies, 'database' | 'settings' | 'locale'>,
+) {
   const admin = await ensureFirstAdmin(deps.database.db, deps.settings.adminPassword);
   if (admin.generatedPassword) {
     // Printed once on stdout for the operator, never logged.
@@ -26,8 +30,11 @@ export async function startServer(deps: {
       ),
     );
   }
+}
 
-  const app = await buildApp(deps);
+/** Builds the API and listens on the configured host and port. */
+export async function listen(deps: ServerDependencies, appOptions: AppOptions = {}) {
+  const app = await buildApp(deps, appOptions);
   let address: string;
   try {
     address = await app.listen({ port: deps.settings.port, host: deps.settings.host });
@@ -45,4 +52,10 @@ export async function startServer(deps: {
   }
   deps.logger.info({ address }, 'HTTP API listening');
   return app;
+}
+
+/** Creates the first admin if needed, then listens on the configured host and port. */
+export async function startServer(deps: ServerDependencies) {
+  await bootstrapFirstAdmin(deps);
+  return listen(deps);
 }

@@ -23,6 +23,7 @@ describe('loadSettings', () => {
     expect(settings.billingCatchUpDays).toBe(31);
     expect(settings.databaseUrl).toBeUndefined();
     expect(settings.dataDir).toBe(path.resolve('./data'));
+    expect(settings.apiWorkers).toBe(1);
     expect(settings.schedules).toEqual({
       create_daily_billing_records: '10 0 * * *',
       detect_resource_changes: '0 * * * *',
@@ -40,6 +41,8 @@ describe('loadSettings', () => {
     [{ INVENTORY_FILE: 'vms.csv' }, 'INVENTORY_FILE="vms.csv" must end in .json, .yaml or .yml'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ INVENTORY_FILE_PROVIDER: 'local' }, 'INVENTORY_FILE_PROVIDER=local is reserved'],
+    [{ API_WORKERS: '0' }, 'API_WORKERS must be at least 1'],
+    [{ API_WORKERS: 'two' }, 'API_WORKERS must be a whole number between 1 and 64'],
   ])('rejects %j', (environment, message) => {
     expect(errorOf(environment)).toContain(message);
   });

@@ -2,6 +2,12 @@ import type { Command } from 'commander';
 
 import { billDemoHistory, loadDemoData } from '../../demo/demo-data.js';
 import { translate, type Locale } from '../../i18n/messages.js';
+import {
+  checkWorkerSettings,
+  isClusterWorker,
+  runClusterPrimary,
+  runClusterWorker,
+} from '../../api/cluster.js';
 import { startServer } from '../../api/server.js';
 import { migrate, openDatabase } from '../../db/database.js';
 import { startEmbedded } from '../../tasks/embedded.js';
@@ -55,8 +61,26 @@ export function registerRuntimeCommands(program: Command): void {
     .command('serve')
     .description('只启动 HTTP API（不运行定时任务）/ start only the HTTP API, without the scheduler')
     .option('--port <port>', 'HTTP 端口 / HTTP port (setting PORT, default 8000)')
-    .action(async (options: { port?: string }) => {
-      const context = createContext(options.port === undefined ? {} : { PORT: options.port });
+    .option(
+      '--workers <count>',
+      '处理请求的进程数，大于 1 时需要 PostgreSQL / processes that answer requests; more than 1 needs PostgreSQL (setting API_WORKERS, default 1)',
+    )
+    .action(async (options: { port?: string; workers?: string }) => {
+      const context = createContext({
+        ...(options.port === undefined ? {} : { PORT: options.port }),
+        ...(options.workers === undefined ? {} : { API_WORKERS: options.workers }),
+      });
+      if (isClusterWorker()) {
+        // The primary prints the stopping message; a worker only stops.
+        await runClusterWorker(context, waitForShutdownSignal(context.locale, { worker: true }));
+        return;
+      }
+      checkWorkerSettings(context.settings);
+      if (context.settings.apiWorkers > 1) {
+        await runClusterPrimary(context, waitForShutdownSignal(context.locale));
+        return;
+      }
+
       const database = await openDatabase({
         databaseUrl: context.settings.databaseUrl,
         dataDir: context.settings.dataDir,
@@ -122,10 +146,19 @@ export function registerRuntimeCommands(program: Command): void {
     });
 }
 
-/** Resolves on the first SIGINT or SIGTERM, after saying that the process is stopping. */
-function waitForShutdownSignal(locale: Locale): Promise<void> {
+/**
+ * Resolves on the first SIGINT or SIGTERM, after saying that the process is
+ * stopping. A second signal then ends the process at once. A cluster worker
+ * (`worker`) prints nothing and ignores later signals, because Ctrl-C reaches
+ * it together with the SIGTERM that its primary sends.
+ */
+function waitForShutdownSignal(locale: Locale, options: { worker?: boolean } = {}): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = () => {
+      if (options.worker) {
+        resolve();
+        return;
+      }
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       console.log(translate('cli_stopping', {}, locale));
