@@ -71,10 +71,15 @@ function main(): void {
     .description('Sum the self time of a .cpuprofile file by package and by function.')
     .argument('<file>', 'profile written by node --cpu-prof')
     .option('--top <count>', 'rows printed per table', parsePositiveInteger, 30)
-    .option('--project-root <folder>', 'checkout whose src/ the profiled process ran', process.cwd());
+    .option('--project-root <folder>', 'checkout whose src/ the profiled process ran', process.cwd())
+    .option(
+      '--inclusive <names>',
+      'comma-separated function names whose total time (with their callees) is also printed',
+      (value: string) => value.split(',').map((name) => name.trim()),
+    );
   program.parse();
   const [file] = program.args as [string];
-  const options = program.opts<{ top: number; projectRoot: string }>();
+  const options = program.opts<{ top: number; projectRoot: string; inclusive?: string[] }>();
 
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -99,6 +104,40 @@ function main(): void {
   );
   printShares('self time by package', byPackage, total, options.top);
   printShares('self time by function', byFunction, total, options.top);
+  if (options.inclusive) {
+    printShares(
+      'total time of functions with their callees',
+      inclusiveTimes(profile, nodes, options.inclusive),
+      total,
+      options.top,
+    );
+  }
+}
+
+/**
+ * Sums, for each of `names`, the samples whose stack contains a function of
+ * that name. A sample counts once per name, even when the function recurses.
+ */
+function inclusiveTimes(
+  profile: CpuProfile,
+  nodes: Map<number, ProfileNode>,
+  names: string[],
+): Map<string, number> {
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parents.set(child, node.id);
+  }
+  const totals = new Map<string, number>();
+  for (let index = 0; index < profile.samples.length; index++) {
+    const micros = Math.max(0, profile.timeDeltas[index] ?? 0);
+    const onStack = new Set<string>();
+    for (let id: number | undefined = profile.samples[index]; id !== undefined; id = parents.get(id)) {
+      const name = nodes.get(id)!.callFrame.functionName;
+      if (names.includes(name)) onStack.add(name);
+    }
+    for (const name of onStack) add(totals, name, micros);
+  }
+  return totals;
 }
 
 main();

@@ -46,6 +46,48 @@ pg.types.setTypeParser(INT8, keepText);
 pg.types.setTypeParser(NUMERIC, keepText);
 pg.types.setTypeParser(DATE, keepText);
 
+/** Distinct statement texts that get a prepared statement name; later ones run unnamed. */
+const MAX_NAMED_STATEMENTS = 1000;
+const statementNames = new Map<string, string>();
+
+function statementNameOf(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `cp_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * pg client that sends every statement with parameters as a named prepared
+ * statement. Each connection parses and plans such a statement once and then
+ * only binds and runs it, which saves PostgreSQL CPU time on the many small
+ * queries of the API. The name depends on the text alone, so every
+ * connection of the process uses the same name for the same statement.
+ * NOTE: a schema change that alters a prepared statement's result columns
+ * (e.g. a migration adding a column to a table read with SELECT *), made by
+ * another process while this one runs, fails that statement with "cached plan
+ * must not change result type" until the connection closes. Restart the
+ * process after such a migration.
+ */
+class PreparedStatementClient extends pg.Client {}
+
+const unnamedQuery = pg.Client.prototype.query;
+PreparedStatementClient.prototype.query = function (
+  this: pg.Client,
+  config: unknown,
+  values?: unknown,
+  callback?: unknown,
+) {
+  const query = unnamedQuery as (this: pg.Client, ...args: unknown[]) => unknown;
+  if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined) {
+    const name = statementNameOf(config);
+    if (name !== undefined) return query.call(this, { name, text: config, values });
+  }
+  return query.call(this, config, values, callback);
+} as typeof unnamedQuery;
+
 export interface OpenOptions {
   databaseUrl?: string | undefined;
   /** PGlite data folder; `memory://` keeps the database in memory (tests). */
@@ -59,7 +101,11 @@ export interface OpenOptions {
 /** Opens PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir`, holding a lock on the folder. */
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      Client: PreparedStatementClient,
+    });
     // An idle connection that the server closes emits 'error'; without a listener
     // that would end the process. The pool drops the connection and opens a new one.
     pool.on('error', (error) => {

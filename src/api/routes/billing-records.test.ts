@@ -220,6 +220,36 @@ describe.each(backends)('billing records API on %s', (backend) => {
     expect([...first.results, ...second.results, ...third.results]).toEqual(all);
   });
 
+  it('pages one system’s records with their count', async () => {
+    const base = `/api/information-systems/${tenantA.systemId}/billing_records/`;
+
+    const first = await getJson('admin', `${base}?page_size=3`);
+    expect(first.count).toBe(4);
+    expect(first.results.map((row: RecordJson) => row.billing_date)).toEqual([
+      '2026-02-02',
+      '2026-02-01',
+      '2026-01-31',
+    ]);
+    expect(first.next).toBe(`http://localhost${base}?page_size=3&page=2`);
+    expect(first.previous).toBeNull();
+
+    const second = await getJson('admin', `${base}?page_size=3&page=2`);
+    expect(second.count).toBe(4);
+    expect(second.results.map((row: RecordJson) => row.billing_date)).toEqual(['2026-01-30']);
+    expect(second.next).toBeNull();
+
+    const beyond = await getJson('admin', `${base}?page_size=3&page=5`);
+    expect(beyond.count).toBe(4);
+    expect(beyond.results).toEqual([]);
+
+    const dated = await getJson(
+      'admin',
+      `${base}?billing_date_after=2026-01-31&billing_date_before=2026-02-01`,
+    );
+    expect(dated.count).toBe(2);
+    expect(dated.results.map((row: RecordJson) => row.amount)).toEqual(['19.17', '21.60']);
+  });
+
   it('summarizes per tenant with exact sums', async () => {
     const body = await getJson('admin', '/api/billing-records/summary/?group_by=tenant');
 

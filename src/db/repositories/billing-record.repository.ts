@@ -70,27 +70,33 @@ export interface BillingRecordFilter {
 export class BillingRecordRepository {
   constructor(private readonly db: Db) {}
 
-  /** Returns one page of a system's records, newest first, with the total count, between optional dates. */
+  /**
+   * Returns one page of a system's records, newest first, with the total count, between optional dates.
+   * One statement returns the page and the count. Only a page past the last record needs a second one.
+   */
   async getPageForSystem(filter: {
     systemId: number;
     from?: string;
     to?: string;
     limit: number;
     offset: number;
-  }) {
+  }): Promise<{ rows: BillingRecord[]; count: number }> {
     let query = this.db.selectFrom('billing_records').where('information_system_id', '=', filter.systemId);
     if (filter.from) query = query.where('billing_date', '>=', filter.from);
     if (filter.to) query = query.where('billing_date', '<=', filter.to);
+    const countQuery = query.select((eb) => eb.fn.countAll<string>().as('count'));
 
-    const { count } = await query
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .executeTakeFirstOrThrow();
+    // The count is an uncorrelated subquery, which PostgreSQL runs once per statement (an InitPlan).
     const rows = await query
       .selectAll()
+      .select(countQuery.as('total_count'))
       .orderBy('billing_date', 'desc')
       .limit(filter.limit)
       .offset(filter.offset)
       .execute();
+    if (rows.length > 0) return { rows, count: Number(rows[0]!.total_count) };
+
+    const { count } = await countQuery.executeTakeFirstOrThrow();
     return { rows, count: Number(count) };
   }
 
