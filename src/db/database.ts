@@ -11,6 +11,7 @@ import * as initial from './migrations/0001_initial.js';
 import * as users from './migrations/0002_users.js';
 import * as billingRecordsWithoutForeignKeys from './migrations/0003_billing_records_without_foreign_keys.js';
 import * as billingRecordsDateIdIndex from './migrations/0004_billing_records_date_id_index.js';
+import * as billingRecordDayCounts from './migrations/0007_billing_record_day_counts.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -178,6 +179,11 @@ const migrations: Record<string, Migration> = {
   '0004_billing_records_date_id_index': {
     async up(db) {
       for (const statement of billingRecordsDateIdIndex.statements) await sql.raw(statement).execute(db);
+    },
+  },
+  '0007_billing_record_day_counts': {
+    async up(db) {
+      for (const statement of billingRecordDayCounts.statements) await sql.raw(statement).execute(db);
     },
   },
 };

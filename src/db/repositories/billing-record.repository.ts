@@ -159,11 +159,33 @@ export class BillingRecordRepository {
     return query;
   }
 
-  /** Counts the records that match `filter`. */
+  /**
+   * Counts the records that match `filter`. A filter by dates alone, or none,
+   * adds up the per-day counts that triggers keep exact (migration 0007)
+   * instead of counting millions of records.
+   */
   async countMatching(filter: BillingRecordQuery): Promise<number> {
+    const byDateOnly =
+      filter.scope === null &&
+      filter.tenant === undefined &&
+      filter.informationSystem === undefined &&
+      filter.runMode === undefined;
+    if (byDateOnly) return this.countByDays(filter.from, filter.to);
+
     const { count } = await this.matching(filter)
       .select((eb) => eb.fn.countAll<string>().as('count'))
       .executeTakeFirstOrThrow();
+    return Number(count);
+  }
+
+  /** Adds up the records of the days from `from` to `to`, both included and both optional. */
+  private async countByDays(from: string | undefined, to: string | undefined): Promise<number> {
+    let query = this.db
+      .selectFrom('billing_record_day_counts')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('record_count'), sql<string>`0`).as('count'));
+    if (from) query = query.where('billing_date', '>=', from);
+    if (to) query = query.where('billing_date', '<=', to);
+    const { count } = await query.executeTakeFirstOrThrow();
     return Number(count);
   }
 
