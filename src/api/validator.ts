@@ -34,7 +34,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** How a property's text is converted: to an integer, to a boolean, or not at all. */
+/** Conversion of a property's text: to an integer, to a boolean, or none. */
 type TextKind = 'integer' | 'boolean' | 'text';
 
 function textKindOf(schema: unknown): TextKind | undefined {
@@ -91,8 +91,8 @@ export function convertFlatText(
       // Only the canonical form converts, so `1.5`, `0x10`, `01` and `` stay text and fail the check.
       const number = Number(text);
       result[key] = Number.isInteger(number) && String(number) === text ? number : text;
-    } else if (kind === 'boolean') {
-      result[key] = text === 'true' ? true : text === 'false' ? false : text;
+    } else if (kind === 'boolean' && (text === 'true' || text === 'false')) {
+      result[key] = text === 'true';
     } else {
       result[key] = text;
     }
