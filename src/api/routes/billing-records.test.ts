@@ -250,6 +250,24 @@ describe.each(backends)('billing records API on %s', (backend) => {
     expect(dated.results.map((row: RecordJson) => row.amount)).toEqual(['19.17', '21.60']);
   });
 
+  it('hides another tenant’s system records as 404', async () => {
+    const own = `/api/information-systems/${tenantA.systemId}/billing_records/`;
+    const other = `/api/information-systems/${tenantB.systemId}/billing_records/`;
+
+    expect((await getJson('tenant_viewer', `${own}?page_size=1`)).count).toBe(4);
+    expect((await world.request('tenant_viewer', 'GET', other)).statusCode).toBe(404);
+    expect((await world.request('tenant_viewer', 'GET', `${other}?page=9`)).statusCode).toBe(404);
+    expect(
+      (await world.request('tenant_viewer', 'GET', `${other}?billing_date_after=2026-02-30`)).statusCode,
+    ).toBe(404);
+    expect(
+      (await world.request('tenant_viewer', 'GET', `${own}?billing_date_after=2026-02-30`)).statusCode,
+    ).toBe(400);
+    expect(
+      (await world.request('admin', 'GET', '/api/information-systems/999999/billing_records/')).statusCode,
+    ).toBe(404);
+  });
+
   it('summarizes per tenant with exact sums', async () => {
     const body = await getJson('admin', '/api/billing-records/summary/?group_by=tenant');
 
