@@ -18,6 +18,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export interface ServerProcess {
   baseUrl: string;
+  /** The `serve` process; with several workers, the cluster primary whose children serve requests. */
   pid: number;
   /** Sends SIGTERM and waits for the exit, with SIGKILL after 10 s. */
   stop(): Promise<void>;
@@ -56,13 +57,17 @@ async function waitUntilListening(child: ChildProcess, baseUrl: string): Promise
 
 /**
  * Starts `src/cli/main.ts serve` under tsx on a free loopback port against
- * `databaseUrl`, with `adminPassword` for the first admin and LOG_LEVEL=warn,
- * and returns once it responds to HTTP. Its output is printed with a prefix.
+ * `databaseUrl`, with `adminPassword` for the first admin, LOG_LEVEL=warn and
+ * API_WORKERS=`workers`, and returns once it responds to HTTP. Its output is
+ * printed with a prefix. With `profileDir`, every server process writes a V8
+ * CPU profile there when it exits (`node --cpu-prof`).
  */
 export async function startServerProcess(options: {
   databaseUrl: string;
   adminPassword: string;
   projectRoot: string;
+  workers: number;
+  profileDir?: string | undefined;
 }): Promise<ServerProcess> {
   const port = await freePort();
   const baseUrl = `http://${HOST}:${port}`;
@@ -70,7 +75,13 @@ export async function startServerProcess(options: {
   // in a grandchild process. This way `pid` is the server's own.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(options.projectRoot, 'src/cli/main.ts'), 'serve'],
+    [
+      ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []),
+      '--import',
+      'tsx',
+      path.join(options.projectRoot, 'src/cli/main.ts'),
+      'serve',
+    ],
     {
       cwd: options.projectRoot,
       env: {
@@ -79,6 +90,7 @@ export async function startServerProcess(options: {
         HOST,
         PORT: String(port),
         ADMIN_PASSWORD: options.adminPassword,
+        API_WORKERS: String(options.workers),
         LOG_LEVEL: 'warn',
         LANG: 'en_US.UTF-8',
       },
@@ -154,4 +166,19 @@ export function processCpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Returns `pid` and the ids of its child processes, e.g. a cluster primary and its workers (Linux only). */
+export function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((id) => id !== '')
+      .map(Number);
+  } catch {
+    // The process exited.
+  }
+  return [pid, ...children.flatMap(processTree)];
 }

@@ -22,7 +22,7 @@ import {
   type Scenario,
 } from './api-scenarios.js';
 import { seedBillingHistory } from './api-seed.js';
-import { processCpuSeconds, signIn, startServerProcess, type AuthMode } from './api-server.js';
+import { processCpuSeconds, processTree, signIn, startServerProcess, type AuthMode } from './api-server.js';
 import { createPostgresBenchDatabase } from './databases.js';
 import { parsePositiveInteger } from './support.js';
 
@@ -58,6 +58,8 @@ interface BenchOptions {
   reuse: boolean;
   keep: boolean;
   serverRoot: string;
+  serverWorkers: number;
+  profileDir?: string;
   json?: string;
 }
 
@@ -73,7 +75,7 @@ interface ScenarioResult {
   loadAverage: { start: number; end: number };
   /** Active statements in other databases of the server when the scenario started. */
   otherActiveSessions: number;
-  /** CPU time of the API server process during the run, in percent of one core. */
+  /** CPU time of the API server's processes (primary and workers) during the run, in percent of one core. */
   serverCpuPercent: number;
   /**
    * CPU time of the PostgreSQL backends connected to the benchmark database at
@@ -84,6 +86,8 @@ interface ScenarioResult {
   loadGeneratorCpuPercent: number;
   /** Busy share of all CPUs of the machine during the run, in percent. */
   machineBusyPercent: number;
+  /** CPU milliseconds per response: server processes, PostgreSQL backends and autocannon. */
+  cpuMsPerRequest: { server: number; postgres: number; loadGenerator: number };
   meetsTarget: boolean;
 }
 
@@ -280,7 +284,7 @@ async function runScenario(
 
   const loadAtStart = os.loadavg()[0]!;
   const otherActiveSessions = await countOtherActiveSessions(db);
-  const serverCpuAtStart = processCpuSeconds(serverPid);
+  const serverAtStart = cpuSecondsOf(processTree(serverPid));
   const backendsAtStart = cpuSecondsOf(await backendPids(db));
   const loadGeneratorAtStart = process.cpuUsage();
   const machineAtStart = machineCpuTicks();
@@ -288,7 +292,10 @@ async function runScenario(
     connections: options.connections,
     seconds: options.duration,
   });
-  const serverCpuSeconds = processCpuSeconds(serverPid) - serverCpuAtStart;
+  let serverCpuSeconds = 0;
+  for (const [pid, seconds] of cpuSecondsOf([...serverAtStart.keys()])) {
+    serverCpuSeconds += seconds - serverAtStart.get(pid)!;
+  }
   const machineAtEnd = machineCpuTicks();
   const loadGenerator = process.cpuUsage(loadGeneratorAtStart);
   let backendCpuSeconds = 0;
@@ -298,6 +305,8 @@ async function runScenario(
   await waitForIdleDatabase(db);
 
   const requestsPerSecond = result.requests.total / result.duration;
+  const loadGeneratorCpuSeconds = (loadGenerator.user + loadGenerator.system) / 1e6;
+  const msPerRequest = (seconds: number) => (1000 * seconds) / Math.max(1, result.requests.total);
   const { latency } = result;
   return {
     scenario: scenario.name,
@@ -312,9 +321,14 @@ async function runScenario(
     otherActiveSessions,
     serverCpuPercent: (100 * serverCpuSeconds) / result.duration,
     postgresCpuPercent: (100 * backendCpuSeconds) / result.duration,
-    loadGeneratorCpuPercent: (loadGenerator.user + loadGenerator.system) / 1e4 / result.duration,
+    loadGeneratorCpuPercent: (100 * loadGeneratorCpuSeconds) / result.duration,
     machineBusyPercent:
       (100 * (machineAtEnd.busy - machineAtStart.busy)) / (machineAtEnd.total - machineAtStart.total),
+    cpuMsPerRequest: {
+      server: msPerRequest(serverCpuSeconds),
+      postgres: msPerRequest(backendCpuSeconds),
+      loadGenerator: msPerRequest(loadGeneratorCpuSeconds),
+    },
     meetsTarget:
       latency.p99 < TARGET_P99_MS &&
       requestsPerSecond >= TARGET_REQUESTS_PER_SECOND &&
@@ -333,22 +347,26 @@ function formatResult(result: ScenarioResult): string {
     `${result.non2xx} non-2xx, ${result.errors} errors), load average ${result.loadAverage.start.toFixed(1)} ` +
     `at start, ${result.loadAverage.end.toFixed(1)} at end; CPU in % of a core: server ` +
     `${result.serverCpuPercent.toFixed(0)}, PostgreSQL backends ${result.postgresCpuPercent.toFixed(0)}, ` +
-    `autocannon ${result.loadGeneratorCpuPercent.toFixed(0)}; machine CPUs ${result.machineBusyPercent.toFixed(0)} % busy, ` +
+    `autocannon ${result.loadGeneratorCpuPercent.toFixed(0)}; CPU ms per request: server ` +
+    `${result.cpuMsPerRequest.server.toFixed(2)}, PostgreSQL ${result.cpuMsPerRequest.postgres.toFixed(2)}, ` +
+    `autocannon ${result.cpuMsPerRequest.loadGenerator.toFixed(2)}; machine CPUs ${result.machineBusyPercent.toFixed(0)} % busy, ` +
     `${result.otherActiveSessions} other active sessions`
   );
 }
 
 function printTable(results: ScenarioResult[]): void {
   console.log(
-    '\n| scenario | requests/s | p50 ms | p99 ms | max ms | errors | CPU % server / PostgreSQL / autocannon | machine busy % | load avg start/end | target |',
+    '\n| scenario | requests/s | p50 ms | p99 ms | max ms | errors | CPU % server / PostgreSQL / autocannon | CPU ms per request server / PostgreSQL / autocannon | machine busy % | load avg start/end | target |',
   );
-  console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|---|');
+  console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const result of results) {
     const { p50, p99, max } = result.latencyMs;
     console.log(
       `| ${result.scenario} | ${integer(result.requestsPerSecond)} | ${p50} | ${p99} | ${max} | ` +
         `${result.non2xx + result.errors} | ${result.serverCpuPercent.toFixed(0)} / ` +
         `${result.postgresCpuPercent.toFixed(0)} / ${result.loadGeneratorCpuPercent.toFixed(0)} | ` +
+        `${result.cpuMsPerRequest.server.toFixed(2)} / ${result.cpuMsPerRequest.postgres.toFixed(2)} / ` +
+        `${result.cpuMsPerRequest.loadGenerator.toFixed(2)} | ` +
         `${result.machineBusyPercent.toFixed(0)} | ${result.loadAverage.start.toFixed(1)} / ` +
         `${result.loadAverage.end.toFixed(1)} | ${result.meetsTarget ? 'met' : 'missed'} |`,
     );
@@ -396,6 +414,16 @@ async function main(): Promise<void> {
       'checkout whose src/cli/main.ts serves the API, e.g. a copy with other code to compare (default: this one)',
       PROJECT_ROOT,
     )
+    .option(
+      '--server-workers <count>',
+      'API server processes (API_WORKERS of `serve`; more than 1 needs PostgreSQL)',
+      parsePositiveInteger,
+      1,
+    )
+    .option(
+      '--profile-dir <folder>',
+      'write a V8 CPU profile of each server process to this folder when it stops (node --cpu-prof)',
+    )
     .option('--json <file>', 'also write the results to this JSON file');
   program.parse();
   const options = program.opts<BenchOptions>();
@@ -431,8 +459,10 @@ async function main(): Promise<void> {
       databaseUrl: databaseUrlFor(options.databaseUrl),
       adminPassword: ADMIN_PASSWORD,
       projectRoot: path.resolve(options.serverRoot),
+      workers: options.serverWorkers,
+      profileDir: options.profileDir === undefined ? undefined : path.resolve(options.profileDir),
     });
-    log(`API server (pid ${server.pid}) at ${server.baseUrl}`);
+    log(`API server (pid ${server.pid}, ${options.serverWorkers} worker process(es)) at ${server.baseUrl}`);
     try {
       const headers = await signIn(
         server.baseUrl,

@@ -108,4 +108,40 @@ describe('API basics', () => {
     const docs = await world.request('anonymous', 'GET', '/api/docs/');
     expect(docs.statusCode).toBe(200);
   });
+
+  it('sends security headers on every response', async () => {
+    // The headers that @fastify/helmet 13.0 with helmet 8.3 sent for this configuration.
+    const expected = {
+      'content-security-policy':
+        "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';" +
+        "frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self' 'unsafe-inline';" +
+        "script-src-attr 'none';style-src 'self' 'unsafe-inline';upgrade-insecure-requests",
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'SAMEORIGIN',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+
+    const responses = {
+      ok: await world.request('admin', 'GET', '/api/tenants/'),
+      unauthenticated: await world.request('anonymous', 'GET', '/api/tenants/'),
+      notFound: await world.request('admin', 'GET', '/api/no-such-resource/'),
+      invalid: await world.request('admin', 'GET', '/api/tenants/?page=0'),
+    };
+
+    expect(responses.ok.statusCode).toBe(200);
+    expect(responses.unauthenticated.statusCode).toBe(401);
+    expect(responses.notFound.statusCode).toBe(404);
+    expect(responses.invalid.statusCode).toBe(400);
+    for (const response of Object.values(responses)) {
+      expect(response.headers).toMatchObject(expected);
+    }
+  });
 });

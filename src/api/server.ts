@@ -1,10 +1,14 @@
 import { DomainError } from '../errors.js';
 import { translate, type Locale } from '../i18n/messages.js';
-import { buildApp, type AppDependencies } from './app.js';
+import { buildApp, type AppDependencies, type AppOptions } from './app.js';
 import { ensureFirstAdmin } from './auth/bootstrap.js';
 
-/** Creates the first admin if needed, then listens on the configured host and port. */
-export async function startServer(deps: AppDependencies & { locale: Locale }) {
+export type ServerDependencies = AppDependencies & { locale: Locale };
+
+/** Creates the first admin if none exists, and prints a generated password once on stdout. */
+export async function bootstrapFirstAdmin(
+  deps: Pick<ServerDependencies, 'database' | 'settings' | 'locale'>,
+) {
   const admin = await ensureFirstAdmin(deps.database.db, deps.settings.adminPassword);
   if (admin.generatedPassword) {
     // Printed once on stdout for the operator, never logged.
@@ -16,8 +20,11 @@ export async function startServer(deps: AppDependencies & { locale: Locale }) {
       ),
     );
   }
+}
 
-  const app = await buildApp(deps);
+/** Builds the API and listens on the configured host and port. */
+export async function listen(deps: ServerDependencies, appOptions: AppOptions = {}) {
+  const app = await buildApp(deps, appOptions);
   let address: string;
   try {
     address = await app.listen({ port: deps.settings.port, host: deps.settings.host });
@@ -35,4 +42,10 @@ export async function startServer(deps: AppDependencies & { locale: Locale }) {
   }
   deps.logger.info({ address }, 'HTTP API listening');
   return app;
+}
+
+/** Creates the first admin if needed, then listens on the configured host and port. */
+export async function startServer(deps: ServerDependencies) {
+  await bootstrapFirstAdmin(deps);
+  return listen(deps);
 }

@@ -23,6 +23,7 @@ describe('loadSettings', () => {
     expect(settings.billingCatchUpDays).toBe(31);
     expect(settings.databaseUrl).toBeUndefined();
     expect(settings.dataDir).toBe(path.resolve('./data'));
+    expect(settings.apiWorkers).toBe(1);
     expect(settings.schedules).toEqual({
       create_daily_billing_records: '10 0 * * *',
       detect_resource_changes: '0 * * * *',
@@ -47,6 +48,8 @@ describe('loadSettings', () => {
     [{ INVENTORY_FILE_PROVIDER: 'local' }, 'INVENTORY_FILE_PROVIDER=local is reserved'],
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must have at least 16 characters'],
     [{ METRICS_TOKEN: 'sixteen chars and spaces' }, 'METRICS_TOKEN must not contain spaces'],
+    [{ API_WORKERS: '0' }, 'API_WORKERS must be at least 1'],
+    [{ API_WORKERS: 'two' }, 'API_WORKERS must be a whole number between 1 and 64'],
   ])('rejects %j', (environment, message) => {
     expect(errorOf(environment)).toContain(message);
   });

@@ -39,6 +39,8 @@ export interface Settings {
   port: number;
   /** Address the HTTP server listens on. */
   host: string;
+  /** Processes of `serve` that answer HTTP requests on the port; more than 1 needs PostgreSQL. */
+  apiWorkers: number;
   /** Password of the first admin, created at first start; random and printed once when unset. Never logged. */
   adminPassword: string | undefined;
   /** Whether the session cookie is sent only over HTTPS. */
@@ -138,6 +140,7 @@ const rawSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: integerSetting('PORT', 1, 65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  API_WORKERS: integerSetting('API_WORKERS', 1, 64).default(1),
   ADMIN_PASSWORD: z.string().min(8, 'ADMIN_PASSWORD must have at least 8 characters').optional(),
   SECURE_COOKIES: z
     .enum(['true', 'false'], { error: 'SECURE_COOKIES must be true or false' })
@@ -304,6 +307,7 @@ export function loadSettings(environment: Source = process.env): Settings {
     logLevel: raw.LOG_LEVEL,
     port: raw.PORT,
     host: raw.HOST,
+    apiWorkers: raw.API_WORKERS,
     adminPassword: raw.ADMIN_PASSWORD,
     secureCookies: raw.SECURE_COOKIES === 'true',
     redisUrl: raw.REDIS_URL,

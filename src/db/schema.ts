@@ -150,6 +150,12 @@ export interface BillingDaysTable {
   task_run_id: BigId | null;
 }
 
+/** Billing records per billing day, kept by triggers on billing_records (migration 0007). */
+export interface BillingRecordDayCountsTable {
+  billing_date: string;
+  record_count: string;
+}
+
 export interface TaskRunsTable {
   id: Generated<string>;
   task_name: string;
@@ -223,6 +229,7 @@ export interface Database {
   billing_records: BillingRecordsTable;
   billing_record_revisions: BillingRecordRevisionsTable;
   billing_days: BillingDaysTable;
+  billing_record_day_counts: BillingRecordDayCountsTable;
   task_runs: TaskRunsTable;
   inventory_sources: InventorySourcesTable;
 }

@@ -8,7 +8,9 @@ import type { TaskRun, TaskTrigger } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { translate } from '../i18n/messages.js';
 import type { Logger } from '../logger.js';
+import type { QueueDepthSource } from '../metrics/queue-depths.js';
 import {
+  EmbeddedDispatcher,
   isFinished,
   pollRun,
   requireRun,
@@ -16,7 +18,7 @@ import {
   type TaskDispatcher,
 } from '../tasks/dispatcher.js';
 import { getTask, type QueueName } from '../tasks/registry.js';
-import { TaskAlreadyRunningError } from '../tasks/runner.js';
+import { TaskAlreadyRunningError, TaskRunner } from '../tasks/runner.js';
 import { connectRedis, QUEUE_NAMES, TaskQueues, type TaskJobData } from './queues.js';
 
 /** Job states in which a run of a task counts as queued or running. */
@@ -197,4 +199,23 @@ export class DistributedDispatcher implements TaskDispatcher {
     await this.#taskRuns.markFailed(runId, message, new Date());
     this.logger.warn({ run_id: runId, job_id: jobId }, 'task run failed: its job left the queue unfinished');
   }
+}
+
+/**
+ * Returns the dispatcher of an API process: BullMQ when REDIS_URL is set
+ * (distributed mode), with its queues as the queue depths of /metrics, else
+ * the embedded runner in this process, which has no queues.
+ */
+export async function openTaskDispatcher(
+  database: DatabaseHandle,
+  settings: Settings,
+  logger: Logger,
+): Promise<{ tasks: TaskDispatcher; queueDepths: QueueDepthSource | undefined }> {
+  if (!settings.redisUrl) {
+    const runner = new TaskRunner(database, settings, logger);
+    return { tasks: new EmbeddedDispatcher(runner, database, logger), queueDepths: undefined };
+  }
+  const dispatcher = new DistributedDispatcher(database, settings, logger);
+  await dispatcher.waitUntilReady();
+  return { tasks: dispatcher, queueDepths: dispatcher.queues };
 }

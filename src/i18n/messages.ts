@@ -354,6 +354,16 @@ const catalog = {
     'zh-CN': '定价版本生效日期 {date} 无效：应晚于今天（{today}），已计费的日期不随新价格改变',
     en: 'invalid effective_from {date}: a new price version must start after today ({today}), so billed days keep their prices',
   },
+  api_workers_need_postgres: {
+    'zh-CN':
+      'API_WORKERS={workers} 需要 PostgreSQL：内置的 PGlite 数据库只能由一个进程打开；请设置 DATABASE_URL，或把 API_WORKERS 设为 1',
+    en: 'API_WORKERS={workers} needs PostgreSQL: the embedded PGlite database can be opened by one process only; set DATABASE_URL, or set API_WORKERS to 1',
+  },
+  api_worker_start_failed: {
+    'zh-CN':
+      'API 工作进程 {pid} 启动失败（退出状态 {status}），已停止全部工作进程；原因见上方该进程的错误信息',
+    en: 'API worker process {pid} failed to start (exit status {status}), so all workers were stopped; its error is printed above',
+  },
   data_folder_locked: {
     'zh-CN': '数据目录 {dir} 正被另一个 cloud-platform 进程使用；请先停止该进程，或通过其 API 执行任务',
     en: 'data folder {dir} is in use by another cloud-platform process; stop that process, or run tasks through its API',

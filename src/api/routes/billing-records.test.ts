@@ -220,6 +220,54 @@ describe.each(backends)('billing records API on %s', (backend) => {
     expect([...first.results, ...second.results, ...third.results]).toEqual(all);
   });
 
+  it('pages one system’s records with their count', async () => {
+    const base = `/api/information-systems/${tenantA.systemId}/billing_records/`;
+
+    const first = await getJson('admin', `${base}?page_size=3`);
+    expect(first.count).toBe(4);
+    expect(first.results.map((row: RecordJson) => row.billing_date)).toEqual([
+      '2026-02-02',
+      '2026-02-01',
+      '2026-01-31',
+    ]);
+    expect(first.next).toBe(`http://localhost${base}?page_size=3&page=2`);
+    expect(first.previous).toBeNull();
+
+    const second = await getJson('admin', `${base}?page_size=3&page=2`);
+    expect(second.count).toBe(4);
+    expect(second.results.map((row: RecordJson) => row.billing_date)).toEqual(['2026-01-30']);
+    expect(second.next).toBeNull();
+
+    const beyond = await getJson('admin', `${base}?page_size=3&page=5`);
+    expect(beyond.count).toBe(4);
+    expect(beyond.results).toEqual([]);
+
+    const dated = await getJson(
+      'admin',
+      `${base}?billing_date_after=2026-01-31&billing_date_before=2026-02-01`,
+    );
+    expect(dated.count).toBe(2);
+    expect(dated.results.map((row: RecordJson) => row.amount)).toEqual(['19.17', '21.60']);
+  });
+
+  it('hides another tenant’s system records as 404', async () => {
+    const own = `/api/information-systems/${tenantA.systemId}/billing_records/`;
+    const other = `/api/information-systems/${tenantB.systemId}/billing_records/`;
+
+    expect((await getJson('tenant_viewer', `${own}?page_size=1`)).count).toBe(4);
+    expect((await world.request('tenant_viewer', 'GET', other)).statusCode).toBe(404);
+    expect((await world.request('tenant_viewer', 'GET', `${other}?page=9`)).statusCode).toBe(404);
+    expect(
+      (await world.request('tenant_viewer', 'GET', `${other}?billing_date_after=2026-02-30`)).statusCode,
+    ).toBe(404);
+    expect(
+      (await world.request('tenant_viewer', 'GET', `${own}?billing_date_after=2026-02-30`)).statusCode,
+    ).toBe(400);
+    expect(
+      (await world.request('admin', 'GET', '/api/information-systems/999999/billing_records/')).statusCode,
+    ).toBe(404);
+  });
+
   it('summarizes per tenant with exact sums', async () => {
     const body = await getJson('admin', '/api/billing-records/summary/?group_by=tenant');
 

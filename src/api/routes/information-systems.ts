@@ -243,27 +243,42 @@ export const informationSystemRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request) => {
-      const system = await requireSystem(request.params.id, tenantScope(request));
-      const from =
-        request.query.billing_date_after === undefined
-          ? undefined
-          : parseDate(request.query.billing_date_after, 'billing_date_after');
-      const to =
-        request.query.billing_date_before === undefined
-          ? undefined
-          : parseDate(request.query.billing_date_before, 'billing_date_before');
-      if (from && to && from > to)
-        throw new DomainError('invalid_date_range', { from, to }, 'billing_date_after');
+      const scope = tenantScope(request);
+      let from: string | undefined;
+      let to: string | undefined;
+      try {
+        from =
+          request.query.billing_date_after === undefined
+            ? undefined
+            : parseDate(request.query.billing_date_after, 'billing_date_after');
+        to =
+          request.query.billing_date_before === undefined
+            ? undefined
+            : parseDate(request.query.billing_date_before, 'billing_date_before');
+        if (from && to && from > to)
+          throw new DomainError('invalid_date_range', { from, to }, 'billing_date_after');
+      } catch (error) {
+        // An unknown or hidden system is a 404 whatever the dates, as for the other routes.
+        await requireSystem(request.params.id, scope);
+        throw error;
+      }
 
       const page = pageOf(request.query);
-      const { rows, count } = await new BillingRecordRepository(db).getPageForSystem({
-        systemId: system.id,
+      const result = await new BillingRecordRepository(db).getPageForSystem({
+        systemId: request.params.id,
+        scope,
         from,
         to,
         limit: page.pageSize,
         offset: page.offset,
       });
-      return paginated(request, page, count, rows.map(serializeBillingRecord));
+      if (!result) {
+        throw new ApiError(404, 'object_not_found', {
+          resource: 'information system',
+          id: request.params.id,
+        });
+      }
+      return paginated(request, page, result.count, result.rows.map(serializeBillingRecord));
     },
   );
 };

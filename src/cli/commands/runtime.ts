@@ -2,13 +2,17 @@ import type { Command } from 'commander';
 
 import { billDemoHistory, loadDemoData } from '../../demo/demo-data.js';
 import { translate, type Locale } from '../../i18n/messages.js';
+import {
+  checkWorkerSettings,
+  isClusterWorker,
+  runClusterPrimary,
+  runClusterWorker,
+} from '../../api/cluster.js';
 import { startServer } from '../../api/server.js';
-import { migrate, openDatabase, type DatabaseHandle } from '../../db/database.js';
-import { DistributedDispatcher } from '../../distributed/dispatcher.js';
-import { EmbeddedDispatcher, type TaskDispatcher } from '../../tasks/dispatcher.js';
+import { migrate, openDatabase } from '../../db/database.js';
+import { openTaskDispatcher } from '../../distributed/dispatcher.js';
 import { startEmbedded } from '../../tasks/embedded.js';
-import { TaskRunner } from '../../tasks/runner.js';
-import { createContext, print, withDatabase, type CommandContext } from '../context.js';
+import { createContext, print, withDatabase } from '../context.js';
 
 export function registerRuntimeCommands(program: Command): void {
   program
@@ -59,8 +63,26 @@ export function registerRuntimeCommands(program: Command): void {
       '只启动 HTTP API（不运行定时任务）；设置 REDIS_URL 时任务交给 worker 执行 / start only the HTTP API, without the scheduler; with REDIS_URL set, task runs go to the workers',
     )
     .option('--port <port>', 'HTTP 端口 / HTTP port (setting PORT, default 8000)')
-    .action(async (options: { port?: string }) => {
-      const context = createContext(options.port === undefined ? {} : { PORT: options.port });
+    .option(
+      '--workers <count>',
+      '处理请求的进程数，大于 1 时需要 PostgreSQL / processes that answer requests; more than 1 needs PostgreSQL (setting API_WORKERS, default 1)',
+    )
+    .action(async (options: { port?: string; workers?: string }) => {
+      const context = createContext({
+        ...(options.port === undefined ? {} : { PORT: options.port }),
+        ...(options.workers === undefined ? {} : { API_WORKERS: options.workers }),
+      });
+      if (isClusterWorker()) {
+        // The primary prints the stopping message; a worker only stops.
+        await runClusterWorker(context, waitForShutdownSignal(context.locale, { worker: true }));
+        return;
+      }
+      checkWorkerSettings(context.settings);
+      if (context.settings.apiWorkers > 1) {
+        await runClusterPrimary(context, waitForShutdownSignal(context.locale));
+        return;
+      }
+
       const database = await openDatabase({
         databaseUrl: context.settings.databaseUrl,
         dataDir: context.settings.dataDir,
@@ -68,11 +90,11 @@ export function registerRuntimeCommands(program: Command): void {
       });
       try {
         await migrate(database.db);
-        const tasks = await openDispatcher(database, context);
+        const { tasks, queueDepths } = await openTaskDispatcher(database, context.settings, context.logger);
         const server = await startServer({
           database,
           tasks,
-          queueDepths: tasks instanceof DistributedDispatcher ? tasks.queues : undefined,
+          queueDepths,
           settings: context.settings,
           logger: context.logger,
           locale: context.locale,
@@ -138,26 +160,18 @@ export function registerRuntimeCommands(program: Command): void {
 }
 
 /**
- * Returns the dispatcher of `serve`: BullMQ when REDIS_URL is set (distributed
- * mode), else the embedded runner in this process.
+ * Resolves on the first SIGINT or SIGTERM, after saying that the process is
+ * stopping. A second signal then ends the process at once. A cluster worker
+ * (`worker`) prints nothing and ignores later signals, because Ctrl-C reaches
+ * it together with the SIGTERM that its primary sends.
  */
-async function openDispatcher(database: DatabaseHandle, context: CommandContext): Promise<TaskDispatcher> {
-  if (!context.settings.redisUrl) {
-    return new EmbeddedDispatcher(
-      new TaskRunner(database, context.settings, context.logger),
-      database,
-      context.logger,
-    );
-  }
-  const dispatcher = new DistributedDispatcher(database, context.settings, context.logger);
-  await dispatcher.waitUntilReady();
-  return dispatcher;
-}
-
-/** Resolves on the first SIGINT or SIGTERM, after saying that the process is stopping. */
-export function waitForShutdownSignal(locale: Locale): Promise<void> {
+export function waitForShutdownSignal(locale: Locale, options: { worker?: boolean } = {}): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = () => {
+      if (options.worker) {
+        resolve();
+        return;
+      }
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       console.log(translate('cli_stopping', {}, locale));

@@ -70,28 +70,50 @@ export interface BillingRecordFilter {
 export class BillingRecordRepository {
   constructor(private readonly db: Db) {}
 
-  /** Returns one page of a system's records, newest first, with the total count, between optional dates. */
+  /**
+   * Returns one page of a system's records, newest first, with the total
+   * count, between optional dates. Returns undefined when the system does not
+   * exist within `scope` (a tenant id, or null for all). One statement checks
+   * the system and returns the page and the count.
+   */
   async getPageForSystem(filter: {
     systemId: number;
+    scope: number | null;
     from?: string;
     to?: string;
     limit: number;
     offset: number;
-  }) {
-    let query = this.db.selectFrom('billing_records').where('information_system_id', '=', filter.systemId);
-    if (filter.from) query = query.where('billing_date', '>=', filter.from);
-    if (filter.to) query = query.where('billing_date', '<=', filter.to);
-
-    const { count } = await query
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .executeTakeFirstOrThrow();
-    const rows = await query
+  }): Promise<{ rows: BillingRecord[]; count: number } | undefined> {
+    let records = this.db
+      .selectFrom('billing_records')
+      .where('information_system_id', '=', sql.ref<number>('s.id'));
+    if (filter.from) records = records.where('billing_date', '>=', filter.from);
+    if (filter.to) records = records.where('billing_date', '<=', filter.to);
+    const page = records
       .selectAll()
       .orderBy('billing_date', 'desc')
       .limit(filter.limit)
-      .offset(filter.offset)
-      .execute();
-    return { rows, count: Number(count) };
+      .offset(filter.offset);
+
+    // The system's row is joined to its count and its page, so a visible system
+    // gives at least one row: its records, or nulls for an empty page. Both
+    // lateral subqueries run once, for the system's one row.
+    let query = this.db
+      .selectFrom('information_systems as s')
+      .innerJoinLateral(records.select((eb) => eb.fn.countAll<string>().as('total_count')).as('c'), (join) =>
+        join.onTrue(),
+      )
+      .leftJoinLateral(page.as('br'), (join) => join.onTrue())
+      .selectAll('br')
+      .select('c.total_count')
+      .where('s.id', '=', filter.systemId);
+    if (filter.scope !== null) query = query.where('s.tenant_id', '=', filter.scope);
+    const rows = await query.orderBy('br.billing_date', 'desc').execute();
+
+    if (rows.length === 0) return undefined;
+    const count = Number(rows[0]!.total_count);
+    // A page past the last record is the system's row alone, with a null record id.
+    return { rows: rows[0]!.id === null ? [] : (rows as BillingRecord[]), count };
   }
 
   /** Returns a system's latest `limit` records, newest first, without counting them all. */
@@ -153,11 +175,33 @@ export class BillingRecordRepository {
     return query;
   }
 
-  /** Counts the records that match `filter`. */
+  /**
+   * Counts the records that match `filter`. A filter by dates alone, or none,
+   * adds up the per-day counts that triggers keep exact (migration 0007)
+   * instead of counting millions of records.
+   */
   async countMatching(filter: BillingRecordQuery): Promise<number> {
+    const byDateOnly =
+      filter.scope === null &&
+      filter.tenant === undefined &&
+      filter.informationSystem === undefined &&
+      filter.runMode === undefined;
+    if (byDateOnly) return this.countByDays(filter.from, filter.to);
+
     const { count } = await this.matching(filter)
       .select((eb) => eb.fn.countAll<string>().as('count'))
       .executeTakeFirstOrThrow();
+    return Number(count);
+  }
+
+  /** Adds up the records of the days from `from` to `to`, both included and both optional. */
+  private async countByDays(from: string | undefined, to: string | undefined): Promise<number> {
+    let query = this.db
+      .selectFrom('billing_record_day_counts')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('record_count'), sql<string>`0`).as('count'));
+    if (from) query = query.where('billing_date', '>=', from);
+    if (to) query = query.where('billing_date', '<=', to);
+    const { count } = await query.executeTakeFirstOrThrow();
     return Number(count);
   }
 
