@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTestDatabase, isPostgresReachable, type TestDatabase } from '../../test/support/databases.js';
@@ -140,9 +144,12 @@ describe.runIf(services)('doctor in distributed mode', () => {
 
 describe('doctor in embedded mode', () => {
   it('checks the database and skips Redis', async () => {
-    const settings = loadSettings({ DATA_DIR: 'memory://', LOG_LEVEL: 'silent' });
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'cloud-platform-doctor-'));
+    const settings = loadSettings({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
 
-    const checks = await runDoctor(settings, 'en');
+    const checks = await runDoctor(settings, 'en').finally(() =>
+      rm(dataDir, { recursive: true, force: true }),
+    );
 
     expect(check(checks, 'database').ok).toBe(true);
     expect(check(checks, 'migrations')).toMatchObject({ ok: false, fix: 'run cloud-platform migrate' });
