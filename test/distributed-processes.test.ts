@@ -360,6 +360,25 @@ describe('distributed commands with bad input', { timeout: 120_000 }, () => {
     expect(output).toContain('invalid --queues "billing,reports": list one or more of billing, monitoring');
   });
 
+  it('exits 2 on an unknown option', async () => {
+    const { code, output } = await runCli(['worker', '--bogus'], distributed);
+    expect(code).toBe(2);
+    expect(output).toContain("unknown option '--bogus'");
+  });
+
+  it('names an unreachable database in one line', async () => {
+    const { code, output } = await runCli(['tenant', 'list'], {
+      DATABASE_URL: 'postgres://cloud:secret@127.0.0.1:1/cloud',
+      REDIS_URL: '',
+    });
+    expect(code).toBe(3);
+    expect(output).toContain(
+      'cannot use the database postgres://cloud:***@127.0.0.1:1/cloud: connect ECONNREFUSED',
+    );
+    expect(output).not.toContain('secret');
+    expect(output).not.toContain('    at ');
+  });
+
   it('rejects a concurrency of zero', async () => {
     const { code, output } = await runCli(['worker', '--concurrency', '0'], distributed);
     expect(code).toBe(2);

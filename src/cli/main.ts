@@ -14,6 +14,18 @@ import { registerSourceImportCommand } from './commands/source-import.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerTaskCommands } from './commands/tasks.js';
 
+/** PostgreSQL error codes and Node.js socket errors that mean the database cannot be used at all. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  '3D000', // invalid_catalog_name: the database does not exist
+  '28P01', // invalid_password
+  '28000', // invalid_authorization_specification
+  '57P03', // cannot_connect_now: the server is starting up or shutting down
+]);
+
 const program = new Command('cloud-platform')
   .description('云资源计费与监控 / billing and resource monitoring for private and government clouds')
   .showHelpAfterError()
@@ -43,8 +55,9 @@ try {
 /** Prints a failed command's error for a person and returns the exit status. */
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
-    // Commander has already printed the usage error; help and --version exit 0.
-    return error.exitCode;
+    // Commander has already printed the usage error. Help and --version exit 0,
+    // and a bad option or argument is bad input like any other, so it exits 2.
+    return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof DomainError) {
     console.error(`错误 / error: ${translate(error.code, error.parameters, locale)}`);
@@ -58,6 +71,29 @@ function reportError(error: unknown): number {
     console.error(`错误 / error: ${translate('data_folder_locked', { dir: error.dataDir }, locale)}`);
     return 3;
   }
+  const connection = describeConnectionError(error);
+  if (connection) {
+    console.error(`错误 / error: ${translate('database_unreachable', connection, locale)}`);
+    return 3;
+  }
   console.error(error);
   return 1;
+}
+
+/** Returns the parameters of a `database_unreachable` message when `error` is a failed connection. */
+function describeConnectionError(error: unknown): { url: string; reason: string } | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !CONNECTION_ERROR_CODES.has(code)) return undefined;
+  const raw = process.env.DATABASE_URL;
+  let url = 'DATABASE_URL';
+  if (raw) {
+    try {
+      const parsed = new URL(raw);
+      if (parsed.password) parsed.password = '***';
+      url = parsed.toString();
+    } catch {
+      url = 'DATABASE_URL';
+    }
+  }
+  return { url, reason: (error as Error).message || code };
 }

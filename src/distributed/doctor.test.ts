@@ -12,6 +12,7 @@ import {
   uniqueRedisPrefix,
 } from '../../test/support/redis.js';
 import { loadSettings } from '../config/settings.js';
+import { openDatabase } from '../db/database.js';
 import { TaskRunRepository } from '../db/repositories/task-run.repository.js';
 import { silentLogger } from '../logger.js';
 import { reconcileSchedulers } from './beat.js';
@@ -76,7 +77,7 @@ describe.runIf(services)('doctor in distributed mode', () => {
 
       expect(checks.filter((item) => !item.ok)).toEqual([]);
       expect(check(checks, 'scheduler sync_vm_status').detail).toMatch(
-        /^\*\/5 \* \* \* \* \(Asia\/Shanghai\), next \d{4}-\d\d-\d\dT/,
+        /^\*\/5 \* \* \* \* \(Asia\/Shanghai\), next \d{4}-\d\d-\d\d \d\d:\d[05] \+08:00$/,
       );
       expect(check(checks, 'workers monitoring').detail).toBe('1 online');
     } finally {
@@ -91,6 +92,7 @@ describe.runIf(services)('doctor in distributed mode', () => {
     const checks = await runDoctor(settings, 'zh-CN');
 
     expect(check(checks, 'scheduler sync_vm_status')).toMatchObject({
+      label: '任务计划 sync_vm_status',
       ok: false,
       fix: '配置为 */10 * * * *（Asia/Shanghai）：用当前配置重启 cloud-platform beat',
     });
@@ -127,6 +129,11 @@ describe.runIf(services)('doctor in distributed mode', () => {
       detail: `#${old.id} succeeded, 9 d ago`,
       fix: 'check that beat and a worker for its queue are running',
     });
+    const chinese = await runDoctor(settings, 'zh-CN', new Date('2026-03-02T00:10:00Z'));
+    expect(check(chinese, 'last run sync_vm_status')).toMatchObject({
+      label: '最近执行 sync_vm_status',
+      detail: `#${failed.id} 失败，10 分钟前：source vc1 failed: timed out`,
+    });
   });
 
   it('fails the Redis check when Redis does not answer', async () => {
@@ -157,5 +164,24 @@ describe('doctor in embedded mode', () => {
       ok: true,
       detail: 'REDIS_URL is not set: tasks run inside the API process (embedded)',
     });
+  });
+});
+
+describe('doctor beside a running embedded service', () => {
+  it('reports the data folder in use as fine', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'cloud-platform-doctor-'));
+    const running = await openDatabase({ dataDir });
+    try {
+      const checks = await runDoctor(loadSettings({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }), 'en');
+
+      expect(checks.map((item) => item.name)).toEqual(['database', 'redis']);
+      expect(check(checks, 'database')).toMatchObject({
+        ok: true,
+        detail: `PGlite ${dataDir} is in use by the running cloud-platform service; stop it to check migrations and last runs`,
+      });
+    } finally {
+      await running.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,14 @@
 import { Cron } from 'croner';
+import { DateTime } from 'luxon';
 import { sql } from 'kysely';
 
 import type { Settings } from '../config/settings.js';
-import { getPendingMigrations, openDatabase, type DatabaseHandle } from '../db/database.js';
+import {
+  DataFolderLockedError,
+  getPendingMigrations,
+  openDatabase,
+  type DatabaseHandle,
+} from '../db/database.js';
 import { TaskRunRepository } from '../db/repositories/task-run.repository.js';
 import type { Locale } from '../i18n/messages.js';
 import { TASK_NAMES, TASKS } from '../tasks/registry.js';
@@ -11,7 +17,10 @@ import { QUEUE_NAMES, TaskQueues } from './queues.js';
 
 /** One line of the doctor's report. `fix` says what to do when `ok` is false. */
 export interface DoctorCheck {
+  /** Stable English name, e.g. `scheduler sync_vm_status`. */
   name: string;
+  /** The name in the report's language. */
+  label: string;
   ok: boolean;
   detail: string;
   fix?: string;
@@ -35,7 +44,13 @@ export async function runDoctor(
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean, detail: Text, fix?: Text) =>
-    checks.push({ name, ok, detail: detail[locale], ...(fix && !ok ? { fix: fix[locale] } : {}) });
+    checks.push({
+      name,
+      label: labelOf(name, locale),
+      ok,
+      detail: detail[locale],
+      ...(fix && !ok ? { fix: fix[locale] } : {}),
+    });
 
   let database: DatabaseHandle | undefined;
   try {
@@ -62,15 +77,26 @@ export async function runDoctor(
 
     await checkLastRuns(database, settings, now, add);
   } catch (error) {
-    add(
-      'database',
-      false,
-      { 'zh-CN': `无法连接：${(error as Error).message}`, en: `cannot connect: ${(error as Error).message}` },
-      {
-        'zh-CN': '检查 DATABASE_URL（或 DATA_DIR）与数据库服务；嵌入式数据库只能由一个进程打开',
-        en: 'check DATABASE_URL (or DATA_DIR) and the database server; the embedded database opens in one process only',
-      },
-    );
+    if (error instanceof DataFolderLockedError) {
+      // The running embedded service holds the folder; it applied the migrations when it started.
+      add('database', true, {
+        'zh-CN': `PGlite ${settings.dataDir} 正由运行中的 cloud-platform 服务使用；停止服务后才能检查迁移与最近执行`,
+        en: `PGlite ${settings.dataDir} is in use by the running cloud-platform service; stop it to check migrations and last runs`,
+      });
+    } else {
+      add(
+        'database',
+        false,
+        {
+          'zh-CN': `无法连接：${(error as Error).message}`,
+          en: `cannot connect: ${(error as Error).message}`,
+        },
+        {
+          'zh-CN': '检查 DATABASE_URL（或 DATA_DIR）与数据库服务；嵌入式数据库只能由一个进程打开',
+          en: 'check DATABASE_URL (or DATA_DIR) and the database server; the embedded database opens in one process only',
+        },
+      );
+    }
   } finally {
     await database?.close();
   }
@@ -103,6 +129,13 @@ export async function runDoctor(
   }
   return checks;
 }
+
+const STATUS_ZH: Record<string, string> = {
+  queued: '排队中',
+  running: '执行中',
+  succeeded: '成功',
+  failed: '失败',
+};
 
 type AddCheck = (name: string, ok: boolean, detail: Text, fix?: Text) => void;
 
@@ -149,7 +182,11 @@ async function checkSchedulers(queues: TaskQueues, settings: Settings, add: AddC
       continue;
     }
 
-    const next = scheduler.next ? new Date(scheduler.next).toISOString() : '-';
+    const next = scheduler.next
+      ? DateTime.fromMillis(scheduler.next, { zone: settings.billingTimezone }).toFormat(
+          'yyyy-MM-dd HH:mm ZZ',
+        )
+      : '-';
     const matches = scheduler.pattern === expected && scheduler.tz === settings.billingTimezone;
     const nextJob = await hasNextJob(queues, task.queue, name, scheduler.next);
     add(
@@ -212,8 +249,8 @@ async function checkLastRuns(database: DatabaseHandle, settings: Settings, now: 
       `last run ${name}`,
       !failed && !overdue,
       {
-        'zh-CN': `#${last.id} ${last.status}，${age}前${failed && last.error ? `：${last.error}` : ''}`,
-        en: `#${last.id} ${last.status}, ${age} ago${failed && last.error ? `: ${last.error}` : ''}`,
+        'zh-CN': `#${last.id} ${STATUS_ZH[last.status]}，${age['zh-CN']}前${failed && last.error ? `：${last.error}` : ''}`,
+        en: `#${last.id} ${last.status}, ${age.en} ago${failed && last.error ? `: ${last.error}` : ''}`,
       },
       failed
         ? {
@@ -228,11 +265,29 @@ async function checkLastRuns(database: DatabaseHandle, settings: Settings, now: 
   }
 }
 
-function formatAge(ms: number): string {
+const LABELS: [prefix: string, text: Text][] = [
+  ['redis eviction', { 'zh-CN': 'Redis 淘汰策略', en: 'redis eviction' }],
+  ['redis', { 'zh-CN': 'Redis', en: 'redis' }],
+  ['database', { 'zh-CN': '数据库', en: 'database' }],
+  ['migrations', { 'zh-CN': '迁移', en: 'migrations' }],
+  ['scheduler', { 'zh-CN': '任务计划', en: 'scheduler' }],
+  ['workers', { 'zh-CN': '在线 worker', en: 'workers' }],
+  ['last run', { 'zh-CN': '最近执行', en: 'last run' }],
+];
+
+/** Translates the fixed part of a check name, e.g. `last run sync_vm_status` to `最近执行 sync_vm_status`. */
+function labelOf(name: string, locale: Locale): string {
+  const match = LABELS.find(([prefix]) => name === prefix || name.startsWith(`${prefix} `));
+  return match ? `${match[1][locale]}${name.slice(match[0].length)}` : name;
+}
+
+function formatAge(ms: number): Text {
   const minutes = Math.max(0, Math.round(ms / 60_000));
-  if (minutes < 120) return `${minutes} min`;
+  if (minutes < 120) return { 'zh-CN': `${minutes} 分钟`, en: `${minutes} min` };
   const hours = Math.round(minutes / 60);
-  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+  if (hours < 48) return { 'zh-CN': `${hours} 小时`, en: `${hours} h` };
+  const days = Math.round(hours / 24);
+  return { 'zh-CN': `${days} 天`, en: `${days} d` };
 }
 
 /** Hides the password of a redis:// URL. */

@@ -496,8 +496,12 @@ const catalog = {
     en: 'task {name} failed (run {run_id}): {error}',
   },
   cli_migrated: {
-    'zh-CN': '数据库已是最新结构（本次应用 {count} 个迁移）',
-    en: 'database schema is up to date ({count} migration(s) applied now)',
+    'zh-CN': '本次应用 {count} 个迁移，数据库结构现已是最新',
+    en: '{count} migration(s) applied; the database schema is now up to date',
+  },
+  database_unreachable: {
+    'zh-CN': '无法使用数据库 {url}：{reason}；请检查 DATABASE_URL 与数据库服务，或运行 cloud-platform doctor',
+    en: 'cannot use the database {url}: {reason}; check DATABASE_URL and the database server, or run cloud-platform doctor',
   },
   cli_demo_loaded: {
     'zh-CN':
@@ -511,6 +515,10 @@ const catalog = {
   cli_stopping: {
     'zh-CN': '正在停止：等待执行中的任务完成…',
     en: 'stopping: waiting for running tasks to finish…',
+  },
+  cli_stopping_service: {
+    'zh-CN': '正在停止…',
+    en: 'stopping…',
   },
   cli_no_sources: {
     'zh-CN': '（未配置资源清单数据源：在 CONFIG_FILE 的 sources 中添加，或调用 /api/inventory-sources/）',

@@ -83,7 +83,7 @@ export function registerDistributedCommands(program: Command): void {
             { locale: context.locale, timezone: context.settings.billingTimezone },
           ),
         );
-        await waitForShutdownSignal(context.locale);
+        await waitForShutdownSignal(context.locale, { message: 'cli_stopping_service' });
         await beat.stop();
       } finally {
         await queues.close();
@@ -127,7 +127,7 @@ export function registerDistributedCommands(program: Command): void {
             context.locale,
           ),
         );
-        await waitForShutdownSignal(context.locale);
+        await waitForShutdownSignal(context.locale, { message: 'cli_stopping_service' });
         await app.close();
       } finally {
         await queues.close();
@@ -149,7 +149,7 @@ export function registerDistributedCommands(program: Command): void {
         [
           ...checks.map(
             (check) =>
-              `${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}${check.fix ? `\n    → ${check.fix}` : ''}`,
+              `${check.ok ? '✓' : '✗'} ${check.label}: ${check.detail}${check.fix ? `\n    → ${check.fix}` : ''}`,
           ),
           '',
           problems === 0

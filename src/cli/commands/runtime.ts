@@ -165,7 +165,10 @@ export function registerRuntimeCommands(program: Command): void {
  * (`worker`) prints nothing and ignores later signals, because Ctrl-C reaches
  * it together with the SIGTERM that its primary sends.
  */
-export function waitForShutdownSignal(locale: Locale, options: { worker?: boolean } = {}): Promise<void> {
+export function waitForShutdownSignal(
+  locale: Locale,
+  options: { worker?: boolean; message?: 'cli_stopping' | 'cli_stopping_service' } = {},
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = () => {
       if (options.worker) {
@@ -174,7 +177,7 @@ export function waitForShutdownSignal(locale: Locale, options: { worker?: boolea
       }
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      console.log(translate('cli_stopping', {}, locale));
+      console.log(translate(options.message ?? 'cli_stopping', {}, locale));
       resolve();
     };
     process.on('SIGINT', stop);
