@@ -117,14 +117,16 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     });
     // An idle connection that the server closes emits 'error'; without a listener
     // that would end the process. The pool drops the connection and opens a new one.
+    // pg attaches the whole client to these errors, so only the message and code are logged.
+    const describe = (error: Error) => ({ message: error.message, code: (error as { code?: string }).code });
     pool.on('error', (error) => {
-      (options.logger ?? silentLogger).warn({ err: error }, 'idle PostgreSQL connection lost');
+      (options.logger ?? silentLogger).warn({ error: describe(error) }, 'idle PostgreSQL connection lost');
     });
     // A connection that is checked out but between two queries reports its loss
     // as an 'error' event too; the next query on it fails and the pool replaces it.
     pool.on('connect', (client) => {
       client.on('error', (error) => {
-        (options.logger ?? silentLogger).warn({ err: error }, 'PostgreSQL connection lost');
+        (options.logger ?? silentLogger).warn({ error: describe(error) }, 'PostgreSQL connection lost');
       });
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

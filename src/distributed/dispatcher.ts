@@ -1,4 +1,4 @@
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 import type { Settings } from '../config/settings.js';
@@ -75,14 +75,14 @@ export class DistributedDispatcher implements TaskDispatcher {
     const args = task.parseArguments(rawArguments, { now: this.clock(), settings: this.settings });
     const queue = this.#queues.get(task.queue);
 
-    let pending: boolean;
+    let pendingJobs: Job<TaskJobData>[];
     try {
-      const jobs = await queue.getJobs([...PENDING_STATES], 0, 1000);
-      pending = jobs.some((job) => job?.name === task.name);
+      const jobs = (await queue.getJobs([...PENDING_STATES], 0, 1000)) as (Job<TaskJobData> | undefined)[];
+      pendingJobs = jobs.filter((job): job is Job<TaskJobData> => job?.name === task.name);
     } catch (error) {
       throw new DomainError('task_queue_unavailable', { name: task.name, reason: (error as Error).message });
     }
-    if (pending) {
+    if (await this.#anyUnfinished(pendingJobs)) {
       const last = await this.#taskRuns.getLastByTask(task.name);
       const active = last && !isFinished(last) ? last.id : null;
       throw new TaskAlreadyRunningError(task.name, active);
@@ -173,6 +173,22 @@ export class DistributedDispatcher implements TaskDispatcher {
     await Promise.all([...this.#events.values()].map((events) => events.close()));
     for (const connection of this.#connections) connection.disconnect();
     await this.#queues.close();
+  }
+
+  /**
+   * Whether one of `jobs` still runs. A worker records the outcome in the
+   * TaskRun before BullMQ marks the job completed, so a job whose run has
+   * finished no longer counts, and a caller that awaited the run may start
+   * the next one at once.
+   */
+  async #anyUnfinished(jobs: Job<TaskJobData>[]): Promise<boolean> {
+    for (const job of jobs) {
+      const run = job.data.taskRunId
+        ? await this.#taskRuns.getById(job.data.taskRunId)
+        : await this.#taskRuns.getByJobId(job.id!);
+      if (!run || !isFinished(run)) return true;
+    }
+    return false;
   }
 
   async #checkJob(

@@ -190,6 +190,13 @@ describe.each(modes)('task dispatcher: $label', (mode) => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('starts a run right after the last one', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const run = await runToEnd('detect_resource_changes');
+      expect(run.status).toBe('succeeded');
+    }
+  });
+
   it('uses the clock for the billing day', async () => {
     now = new Date('2026-03-06T16:10:00Z'); // 2026-03-07 00:10 in Beijing
 
