@@ -182,7 +182,10 @@ export function summarizeBillingRun(run: {
     records_created:
       billed.reduce((total, day) => total + day.recordsCreated, 0) +
       rerated.reduce((total, day) => total + day.recordsCreated, 0),
-    records_existing: billed.reduce((total, day) => total + day.recordsExisting, 0),
+    // A re-rated day's records that existed before, changed or not, count as existing too.
+    records_existing:
+      billed.reduce((total, day) => total + day.recordsExisting, 0) +
+      rerated.reduce((total, day) => total + day.systemsBillable - day.recordsCreated, 0),
     amount_created: sum(billed.map((day) => day.amountCreated)),
     records_rerated: rerated.reduce((total, day) => total + day.recordsChanged, 0),
     rerated_amount_before: run.force ? sum(rerated.map((day) => day.amountBefore)) : undefined,

@@ -148,6 +148,7 @@ describe.each(modes)('task dispatcher: $label', (mode) => {
       days: ['2026-03-03'],
       records_rerated: 0,
       records_created: 0,
+      records_existing: 7,
       rerated_amount_before: '0.00',
       rerated_amount_after: '0.00',
     });
