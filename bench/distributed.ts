@@ -56,6 +56,9 @@ interface WorkerProcess {
   exited: Promise<void>;
 }
 
+/** Every worker started, so that a failed measurement leaves none running. */
+const startedWorkers: WorkerProcess[] = [];
+
 function startWorker(database: BenchDatabase, prefix: string, index: number, queues: string): WorkerProcess {
   const memoryFile = path.join(memoryDir, `${prefix}-${index}.json`);
   const child = spawn(process.execPath, [CLI, 'worker', '--queues', queues], {
@@ -74,7 +77,9 @@ function startWorker(database: BenchDatabase, prefix: string, index: number, que
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, memoryFile, exited };
+  const worker = { child, memoryFile, exited };
+  startedWorkers.push(worker);
+  return worker;
 }
 
 async function waitUntilStarted(worker: WorkerProcess): Promise<void> {
@@ -222,6 +227,9 @@ try {
     );
   }
 } finally {
+  for (const worker of startedWorkers) {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+  }
   await database.drop();
   rmSync(memoryDir, { recursive: true, force: true });
 }
