@@ -118,6 +118,7 @@ describe('cloud-platform source commands', { timeout: 240_000 }, () => {
       assigned: 7,
     });
     expect(report.unknown_system_vms).toBe(7);
+    expect(report.unknown_system_count).toBe(7);
     expect(report.unknown_systems.slice(0, 2)).toEqual([
       { code: 'SYS-0', vms: 1 },
       { code: 'SYS-1', vms: 1 },

@@ -541,6 +541,7 @@ const catalog = {
     'zh-CN': '{count} 台虚拟机的信息系统编码不存在或已下线，同步时将被拒绝：{systems}',
     en: '{count} VMs name an information system that does not exist or is decommissioned, so the sync will reject them: {systems}',
   },
+  cli_and_more: { 'zh-CN': '，另有 {count} 个未列出', en: ', and {count} more' },
   cli_source_test_rejections: {
     'zh-CN': '无效记录（共 {count} 条，同步时将被拒绝）：',
     en: 'invalid records ({count} in total; the sync will reject them):',

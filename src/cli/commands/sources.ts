@@ -121,6 +121,8 @@ interface SourceTestReport {
   unknown_system_vms: number;
   /** The first of those systems, with their VM counts. */
   unknown_systems: { code: string; vms: number }[];
+  /** Number of those systems, listed or not. */
+  unknown_system_count: number;
   error?: string;
   error_code?: string;
 }
@@ -145,6 +147,7 @@ async function testSource(
     sample: [],
     unknown_system_vms: 0,
     unknown_systems: [],
+    unknown_system_count: 0,
   };
   // System code → valid VMs that name it, checked against the database afterwards.
   const systemCodes = new Map<string, number>();
@@ -198,6 +201,7 @@ async function checkSystems(
   for (const [code, vms] of systemCodes) {
     if (active.has(code)) continue;
     report.unknown_system_vms += vms;
+    report.unknown_system_count += 1;
     if (report.unknown_systems.length < LISTED_REJECTIONS) report.unknown_systems.push({ code, vms });
   }
 }
@@ -232,7 +236,10 @@ function formatReport(context: CommandContext, report: SourceTestReport): string
     );
   }
   if (report.unknown_system_vms > 0) {
-    const systems = report.unknown_systems.map((system) => `${system.code} (${system.vms})`).join(', ');
+    const unlisted = report.unknown_system_count - report.unknown_systems.length;
+    const systems =
+      report.unknown_systems.map((system) => `${system.code} (${system.vms})`).join(', ') +
+      (unlisted > 0 ? translate('cli_and_more', { count: unlisted }, locale) : '');
     lines.push(
       '',
       translate('cli_source_test_unknown_systems', { count: report.unknown_system_vms, systems }, locale),
