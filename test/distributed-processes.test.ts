@@ -289,7 +289,7 @@ describe.runIf(services)('distributed processes', { timeout: 180_000 }, () => {
   });
 });
 
-/** The Beijing calendar day of `instant`, so that the day is over in the billing time zone. */
+/** Returns the Beijing calendar day before the one of `instant`, a day that has ended in the billing time zone. */
 function dayBefore(instant: Date): string {
   return new Date(instant.getTime() + 8 * 3600 * 1000 - 24 * 3600 * 1000).toISOString().slice(0, 10);
 }

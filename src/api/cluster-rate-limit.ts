@@ -4,8 +4,8 @@ import type { FastifyRateLimitOptions, FastifyRateLimitStore } from '@fastify/ra
 
 /**
  * Rate limit counters shared by the worker processes of `serve --workers N`.
- * The cluster primary keeps every counter, and each worker asks it over the
- * cluster's IPC channel. With a store per process, a client whose requests
+ * The cluster primary keeps every counter, and each worker sends it requests
+ * over the cluster's IPC channel. With a store per process, a client whose requests
  * the primary spreads over N workers could make N times the allowed requests,
  * e.g. N × 10 login attempts a minute.
  *
@@ -113,7 +113,7 @@ export class ClusterRateLimitStore implements FastifyRateLimitStore {
   }
 }
 
-/** Counters of the cluster primary, answering the increments of every worker it is attached to. */
+/** Counters of the cluster primary, which apply the increments of every worker attached to it. */
 export class RateLimitCounters {
   private readonly windows = new Map<string, { count: number; endsAt: number }>();
   private lastSweep = 0;
@@ -133,7 +133,7 @@ export class RateLimitCounters {
     return { current: window.count, ttl: window.endsAt - now };
   }
 
-  /** Answers the rate limit messages of `worker`. */
+  /** Replies to the rate limit messages of `worker`. */
   attach(worker: Worker): void {
     worker.on('message', (message: unknown) => {
       if (!isIncrementMessage(message)) return;

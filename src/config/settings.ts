@@ -39,7 +39,7 @@ export interface Settings {
   port: number;
   /** Address the HTTP server listens on. */
   host: string;
-  /** Processes of `serve` that answer HTTP requests on the port; more than 1 needs PostgreSQL. */
+  /** Processes of `serve` that handle HTTP requests on the port; more than 1 needs PostgreSQL. */
   apiWorkers: number;
   /** Password of the first admin, created at first start; random and printed once when unset. Never logged. */
   adminPassword: string | undefined;

@@ -123,7 +123,8 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
       (options.logger ?? silentLogger).warn({ error: describe(error) }, 'idle PostgreSQL connection lost');
     });
     // A connection that is checked out but between two queries reports its loss
-    // as an 'error' event too; the next query on it fails and the pool replaces it.
+    // as an 'error' event too. Without a listener that event would end the
+    // process, and with one the next query fails and the pool replaces the connection.
     pool.on('connect', (client) => {
       client.on('error', (error) => {
         (options.logger ?? silentLogger).warn({ error: describe(error) }, 'PostgreSQL connection lost');
@@ -176,49 +177,28 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   }
 }
 
-const migrations: Record<string, Migration> = {
-  '0001_initial': {
-    async up(db) {
-      for (const statement of initial.statements) await sql.raw(statement).execute(db);
-    },
-  },
-  '0002_users': {
-    async up(db) {
-      for (const statement of users.statements) await sql.raw(statement).execute(db);
-    },
-  },
-  '0003_billing_records_without_foreign_keys': {
-    async up(db) {
-      for (const statement of billingRecordsWithoutForeignKeys.statements)
-        await sql.raw(statement).execute(db);
-    },
-  },
-  '0004_billing_records_date_id_index': {
-    async up(db) {
-      for (const statement of billingRecordsDateIdIndex.statements) await sql.raw(statement).execute(db);
-    },
-  },
-  '0005_task_runs_job_id': {
-    async up(db) {
-      for (const statement of taskRunsJobId.statements) await sql.raw(statement).execute(db);
-    },
-  },
-  '0006_inventory_sources': {
-    async up(db) {
-      for (const statement of inventorySources.statements) await sql.raw(statement).execute(db);
-    },
-  },
-  '0007_billing_record_day_counts': {
-    async up(db) {
-      for (const statement of billingRecordDayCounts.statements) await sql.raw(statement).execute(db);
-    },
-  },
-  '0008_task_runs_unfinished_index': {
-    async up(db) {
-      for (const statement of taskRunsUnfinishedIndex.statements) await sql.raw(statement).execute(db);
-    },
-  },
+/** The in-code migrations by name, each a list of SQL statements run in order. */
+const MIGRATION_STATEMENTS: Record<string, readonly string[]> = {
+  '0001_initial': initial.statements,
+  '0002_users': users.statements,
+  '0003_billing_records_without_foreign_keys': billingRecordsWithoutForeignKeys.statements,
+  '0004_billing_records_date_id_index': billingRecordsDateIdIndex.statements,
+  '0005_task_runs_job_id': taskRunsJobId.statements,
+  '0006_inventory_sources': inventorySources.statements,
+  '0007_billing_record_day_counts': billingRecordDayCounts.statements,
+  '0008_task_runs_unfinished_index': taskRunsUnfinishedIndex.statements,
 };
+
+const migrations: Record<string, Migration> = Object.fromEntries(
+  Object.entries(MIGRATION_STATEMENTS).map(([name, statements]) => [
+    name,
+    {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements) await sql.raw(statement).execute(db);
+      },
+    },
+  ]),
+);
 
 class InCodeMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -227,9 +207,9 @@ class InCodeMigrationProvider implements MigrationProvider {
 }
 
 /**
- * The migrator of the in-code migrations. Unordered migrations are allowed
- * because each migration stands alone: a database that already has a later
- * one (such as a development database) still gets an earlier one it lacks.
+ * Creates the migrator of the in-code migrations. No migration depends on
+ * another, so unordered migrations are allowed: a database that already has a
+ * later one (such as a development database) still gets an earlier one it lacks.
  */
 function createMigrator(db: Db): Migrator {
   return new Migrator({ db, provider: new InCodeMigrationProvider(), allowUnorderedMigrations: true });

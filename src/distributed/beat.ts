@@ -10,7 +10,7 @@ export interface SchedulerState {
   timezone: string;
   /** Time of the next run, as BullMQ computed it. */
   nextRun: Date | null;
-  /** What reconciling did: created, updated (pattern or zone changed), repaired (next job missing) or kept. */
+  /** Action taken: created, updated (pattern or zone changed), repaired (next job missing) or kept. */
   action: 'created' | 'updated' | 'repaired' | 'kept';
 }
 
@@ -77,7 +77,7 @@ export async function reconcileSchedulers(
   return states;
 }
 
-/** Whether the job of the scheduler's next tick exists (or the tick's job is already running). */
+/** Returns whether the job of the scheduler's next tick exists, waiting or already running. */
 export async function hasNextJob(
   queues: TaskQueues,
   queueName: QueueName,

@@ -31,7 +31,7 @@ import {
  *     ranges of BILLING_CHUNK_SIZE, and add one bill_chunk child job per day
  *     and range. Child job ids are derived from the TaskRun, day and range, so
  *     a plan step repeated after a crash adds no second copy of a child.
- *  2. wait: BullMQ holds the parent until every child has completed, then the
+ *  2. wait: BullMQ keeps the parent waiting until every child has completed, then the
  *     parent marks each day complete and sums the children's results into the
  *     same summary as an embedded run.
  *

@@ -15,7 +15,7 @@ import { TASK_NAMES, TASKS } from '../tasks/registry.js';
 import { hasNextJob } from './beat.js';
 import { QUEUE_NAMES, TaskQueues } from './queues.js';
 
-/** One line of the doctor's report. `fix` says what to do when `ok` is false. */
+/** One line of the doctor's report; `fix` is the remedy, present when `ok` is false. */
 export interface DoctorCheck {
   /** Stable English name, e.g. `scheduler sync_vm_status`. */
   name: string;
@@ -32,10 +32,10 @@ type Text = Record<Locale, string>;
 const CHECK_TIMEOUT_MS = 5000;
 
 /**
- * Checks what a running installation needs: the database and its migration
- * level, and in distributed mode Redis, its eviction policy, each job
- * scheduler with its next run, the workers online per queue, and the last run
- * of each task with its age. Never changes anything.
+ * Checks what a running installation needs, without changing anything. It
+ * checks the database, its migration level and the last run of each task. In
+ * distributed mode it also checks Redis and its eviction policy, each job
+ * scheduler with its next run, and the workers online per queue.
  */
 export async function runDoctor(
   settings: Settings,
@@ -78,7 +78,7 @@ export async function runDoctor(
     await checkLastRuns(database, settings, now, add);
   } catch (error) {
     if (error instanceof DataFolderLockedError) {
-      // The running embedded service holds the folder; it applied the migrations when it started.
+      // The running embedded service has locked the folder, and it applied the migrations when it started.
       add('database', true, {
         'zh-CN': `PGlite ${settings.dataDir} 正由运行中的 cloud-platform 服务使用；停止服务后才能检查迁移与最近执行`,
         en: `PGlite ${settings.dataDir} is in use by the running cloud-platform service; stop it to check migrations and last runs`,
@@ -222,9 +222,9 @@ async function checkWorkers(queues: TaskQueues, add: AddCheck): Promise<void> {
 }
 
 /**
- * A task is overdue when its last successful run is older than two intervals
- * of its schedule (plus an hour for the run itself), e.g. 49 hours for a
- * daily task.
+ * Checks the last run of each task. A task is overdue when its last run is
+ * older than two intervals of its schedule plus an hour for the run itself,
+ * e.g. 49 hours for a daily task.
  */
 async function checkLastRuns(database: DatabaseHandle, settings: Settings, now: Date, add: AddCheck) {
   const taskRuns = new TaskRunRepository(database.db);

@@ -30,8 +30,8 @@ declare module 'fastify' {
  * The task dashboard (`cloud-platform monitor`): Bull Board for both queues
  * and their job schedulers, behind the product's own login. It shares users
  * and sessions with the API, so a session cookie from either works in both.
- * Admins get the board with actions; other users get a read-only board, and
- * every request that would change a queue is rejected for them on the server,
+ * Admins get the board with actions, and other users a read-only board. The
+ * server rejects every request of a non-admin that would change a queue,
  * whatever the page shows.
  */
 export async function buildMonitor(deps: {

@@ -28,8 +28,8 @@ export interface TaskWorkerOptions {
  * as a TaskRun and bills daily billing runs chunk by chunk (BillingFanOut).
  *
  * A job that fails is retried with exponential backoff (TASK_ATTEMPTS,
- * TASK_BACKOFF_MS); errors that a retry cannot fix (bad arguments, a missing
- * price version, a failed inventory source) fail at once. A worker that dies
+ * TASK_BACKOFF_MS). Errors that a retry cannot fix (bad arguments, a missing
+ * price version, a failed inventory source) fail the job at once. A worker that dies
  * stops renewing its job lock, and another worker takes the job over after
  * WORKER_LOCK_DURATION_MS. `close()` lets the jobs in progress finish.
  */

@@ -8,9 +8,9 @@ import type { Logger } from '../logger.js';
 import type { TaskRunner } from './runner.js';
 
 /**
- * Starts task runs and awaits their outcome, whoever executes them: the
- * embedded runner in this process or BullMQ workers in other processes. The
- * API and the CLI use only this interface.
+ * Starts task runs and awaits their outcome, whether the embedded runner in
+ * this process or BullMQ workers in other processes execute them. The API and
+ * the CLI use only this interface.
  */
 export interface TaskDispatcher {
   /**

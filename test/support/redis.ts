@@ -6,7 +6,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 
 /**
  * The local Redis for distributed-mode tests (TEST_REDIS_URL, default
- * redis://127.0.0.1:6379). When it does not answer, its tests are skipped,
+ * redis://127.0.0.1:6379). When it is unreachable, its tests are skipped,
  * unless CLOUD_PLATFORM_REQUIRE_SERVICES=1 (set by CI), which turns that into
  * a failure. Each test suite uses its own key prefix, so suites running at
  * once never see each other's queues.
@@ -41,7 +41,7 @@ export async function isRedisReachable(): Promise<boolean> {
   return redisReachable;
 }
 
-/** A key prefix that no other test uses. */
+/** Returns a key prefix that no other test uses. */
 export function uniqueRedisPrefix(): string {
   return `cp-test-${randomBytes(5).toString('hex')}`;
 }

@@ -187,7 +187,7 @@ export const taskRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
           signal: AbortSignal.any([clientGone.signal, shutdown.signal]),
         });
       } catch (error) {
-        // The dispatcher has marked a run whose job left the queue as failed, so the row now says why.
+        // The dispatcher has marked a run whose job left the queue as failed, and the row contains the reason.
         if (!(error instanceof TaskRunLostError)) throw error;
         run = await requireRun(request.params.id);
       } finally {

@@ -24,11 +24,7 @@ export function compilePattern(pattern: string): RegExp {
     // The g and y flags make test() stateful, which would make matching depend on earlier VMs.
     return new RegExp(literal[1]!, literal[2]!.replace(/[gy]/g, ''));
   }
-  const source = [...pattern]
-    .map((character) =>
-      character === '*' ? '.*' : character === '?' ? '.' : character.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
-    )
-    .join('');
+  const source = [...pattern].map(globCharacterToRegex).join('');
   return new RegExp(`^${source}$`, 'isu');
 }
 
@@ -66,7 +62,7 @@ export const mappingRuleSchema = z
 
 export type MappingRuleConfig = z.infer<typeof mappingRuleSchema>;
 
-/** Where a VM sits, as far as its source knows; absent values never match a rule on them. */
+/** Location of a VM as its source reports it; a missing value never matches a rule on it. */
 export interface VmPlacement {
   name: string;
   cluster?: string | null;
@@ -98,4 +94,11 @@ export class SystemMapping {
     }
     return null;
   }
+}
+
+/** Translates one glob character: `*` any text, `?` one character, anything else itself. */
+function globCharacterToRegex(character: string): string {
+  if (character === '*') return '.*';
+  if (character === '?') return '.';
+  return character.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 }

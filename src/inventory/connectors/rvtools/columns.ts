@@ -82,8 +82,8 @@ export function normalizeHeader(header: string): string {
 
 /**
  * The normalized aliases of each field. `Provisioned MB` and `Provisioned MiB`
- * normalize to the same key, so the legacy field has no key of its own: a
- * sheet whose provisioned header reads "MB" is told apart by its raw text.
+ * normalize to the same key, so the legacy field has no key of its own. A
+ * sheet whose provisioned header reads "MB" is recognized by its raw text.
  */
 const ALIAS_KEYS: Map<string, VinfoField> = (() => {
   const keys = new Map<string, VinfoField>();
