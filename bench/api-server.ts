@@ -60,13 +60,17 @@ async function waitUntilListening(child: ChildProcess, baseUrl: string): Promise
  * `databaseUrl`, with `adminPassword` for the first admin, LOG_LEVEL=warn and
  * API_WORKERS=`workers`, and returns once it responds to HTTP. Its output is
  * printed with a prefix. With `profileDir`, every server process writes a V8
- * CPU profile there when it exits (`node --cpu-prof`).
+ * CPU profile there when it exits (`node --cpu-prof`). Node.js flags reach
+ * the cluster's workers too, because node:cluster forks them with the
+ * primary's flags.
  */
 export async function startServerProcess(options: {
   databaseUrl: string;
   adminPassword: string;
   projectRoot: string;
   workers: number;
+  /** `--max-semi-space-size` in MiB; 0 keeps Node.js's default. */
+  semiSpaceMb: number;
   profileDir?: string | undefined;
 }): Promise<ServerProcess> {
   const port = await freePort();
@@ -77,6 +81,7 @@ export async function startServerProcess(options: {
     process.execPath,
     [
       ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []),
+      ...(options.semiSpaceMb > 0 ? [`--max-semi-space-size=${options.semiSpaceMb}`] : []),
       '--import',
       'tsx',
       path.join(options.projectRoot, 'src/cli/main.ts'),

@@ -24,7 +24,7 @@ import {
 import { seedBillingHistory } from './api-seed.js';
 import { processCpuSeconds, processTree, signIn, startServerProcess, type AuthMode } from './api-server.js';
 import { createPostgresBenchDatabase } from './databases.js';
-import { parsePositiveInteger } from './support.js';
+import { parseNonNegativeInteger, parsePositiveInteger } from './support.js';
 
 /**
  * Load benchmark of the REST API on PostgreSQL. Seeds (or reuses) a database
@@ -59,6 +59,7 @@ interface BenchOptions {
   keep: boolean;
   serverRoot: string;
   serverWorkers: number;
+  semiSpaceMb: number;
   profileDir?: string;
   json?: string;
 }
@@ -421,6 +422,13 @@ async function main(): Promise<void> {
       1,
     )
     .option(
+      '--semi-space-mb <MiB>',
+      'V8 young-generation semi-space of each server process (node --max-semi-space-size), ' +
+        'as the deployment files set it; 0 keeps Node.js’s default',
+      parseNonNegativeInteger,
+      32,
+    )
+    .option(
       '--profile-dir <folder>',
       'write a V8 CPU profile of each server process to this folder when it stops (node --cpu-prof)',
     )
@@ -460,9 +468,13 @@ async function main(): Promise<void> {
       adminPassword: ADMIN_PASSWORD,
       projectRoot: path.resolve(options.serverRoot),
       workers: options.serverWorkers,
+      semiSpaceMb: options.semiSpaceMb,
       profileDir: options.profileDir === undefined ? undefined : path.resolve(options.profileDir),
     });
-    log(`API server (pid ${server.pid}, ${options.serverWorkers} worker process(es)) at ${server.baseUrl}`);
+    log(
+      `API server (pid ${server.pid}, ${options.serverWorkers} worker process(es), ` +
+        `semi-space ${options.semiSpaceMb === 0 ? 'Node.js default' : `${options.semiSpaceMb} MiB`}) at ${server.baseUrl}`,
+    );
     try {
       const headers = await signIn(
         server.baseUrl,

@@ -63,7 +63,14 @@ async function main(): Promise<void> {
       if (event.level === 'query') captured.push(event.query);
     },
   });
-  const database: DatabaseHandle = { db, kind: 'postgres', close: () => db.destroy() };
+  // No notifications, so the API's credential cache stays off and each
+  // request shows its authentication statement too.
+  const database: DatabaseHandle = {
+    db,
+    kind: 'postgres',
+    listen: async () => ({ close: async () => undefined }),
+    close: () => db.destroy(),
+  };
 
   try {
     const settings = loadSettings({ LOG_LEVEL: 'silent' });

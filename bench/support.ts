@@ -13,6 +13,14 @@ export function parsePositiveInteger(value: string): number {
   return parsed;
 }
 
+export function parseNonNegativeInteger(value: string): number {
+  const parsed = Number(value.trim().replaceAll('_', ''));
+  if (!Number.isSafeInteger(parsed) || parsed < 0 || value.trim() === '') {
+    throw new InvalidArgumentError(`"${value}" is not a whole number of at least 0`);
+  }
+  return parsed;
+}
+
 /** Parses a comma-separated list of chunk sizes, dropping repeats. */
 export function parseChunkSizes(value: string): number[] {
   return [...new Set(value.split(',').map(parsePositiveInteger))];

@@ -152,7 +152,7 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
-  await app.register(authPlugin, { db: deps.database.db });
+  await app.register(authPlugin, { database: deps.database });
   await app.register(
     async (api) => {
       api.get('/schema/', { config: { access: 'public' }, schema: { hide: true } }, async () =>

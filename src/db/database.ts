@@ -15,6 +15,12 @@ import * as taskRunsJobId from './migrations/0005_task_runs_job_id.js';
 import * as inventorySources from './migrations/0006_inventory_sources.js';
 import * as billingRecordDayCounts from './migrations/0007_billing_record_day_counts.js';
 import * as taskRunsUnfinishedIndex from './migrations/0008_task_runs_unfinished_index.js';
+import * as authChangeNotifications from './migrations/0009_auth_change_notifications.js';
+import {
+  PostgresChannelSubscription,
+  type ChannelListener,
+  type ChannelSubscription,
+} from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -24,6 +30,8 @@ export interface DatabaseHandle {
   db: Db;
   /** `pglite` for the embedded database, `postgres` for a server. */
   kind: 'pglite' | 'postgres';
+  /** Subscribes to the notifications of `channel` (LISTEN). */
+  listen(channel: string, listener: ChannelListener): Promise<ChannelSubscription>;
   close(): Promise<void>;
 }
 
@@ -131,7 +139,18 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
       });
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const databaseUrl = options.databaseUrl;
+    return {
+      db,
+      kind: 'postgres',
+      listen: async (channel, listener) => {
+        const logger = options.logger ?? silentLogger;
+        const subscription = new PostgresChannelSubscription(databaseUrl, channel, listener, logger);
+        await subscription.start();
+        return subscription;
+      },
+      close: () => db.destroy(),
+    };
   }
 
   const dataDir = options.dataDir ?? './data';
@@ -165,6 +184,12 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     return {
       db,
       kind: 'pglite',
+      // PGlite runs in this process, so its subscription is never interrupted.
+      listen: async (channel, listener) => {
+        const unsubscribe = await database.listen(channel, (payload) => listener.onNotification(payload));
+        listener.onListening();
+        return { close: unsubscribe };
+      },
       close: async () => {
         await db.destroy();
         await database.close();
@@ -187,6 +212,7 @@ const MIGRATION_STATEMENTS: Record<string, readonly string[]> = {
   '0006_inventory_sources': inventorySources.statements,
   '0007_billing_record_day_counts': billingRecordDayCounts.statements,
   '0008_task_runs_unfinished_index': taskRunsUnfinishedIndex.statements,
+  '0009_auth_change_notifications': authChangeNotifications.statements,
 };
 
 const migrations: Record<string, Migration> = Object.fromEntries(

@@ -63,7 +63,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const sessionId = request.cookies[SESSION_COOKIE];
-      if (sessionId) await new UserRepository(db).deleteSession(hashSecret(sessionId));
+      if (sessionId) {
+        await new UserRepository(db).deleteSession(hashSecret(sessionId));
+        app.credentialCache.clear();
+      }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },

@@ -555,7 +555,7 @@ describe.each(backends)('billing records API on %s', (backend) => {
     app.decorate('deps', world.app.deps);
     app.setErrorHandler(handleError);
     app.addSchema(ErrorResponse);
-    await app.register(authPlugin, { db: world.database.db });
+    await app.register(authPlugin, { database: world.database });
     await app.register(billingRecordRoutes, { prefix: '/api/billing-records', maxExportRows: 5 });
     const headers = { authorization: `Bearer ${world.tokens.admin}`, 'accept-language': 'en' };
 

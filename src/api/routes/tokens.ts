@@ -142,6 +142,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const revoked = await tokens.revoke(request.params.id, userId, new Date());
       if (!revoked)
         throw new ApiError(404, 'object_not_found', { resource: 'API token', id: request.params.id });
+      // Other processes empty their caches on PostgreSQL's notification, this one at once.
+      app.credentialCache.clear();
       request.log.info(
         { token_id: revoked.id, user_id: userId, by_user_id: request.user!.id },
         'API token revoked',

@@ -173,6 +173,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const user = await updateUser(db, request.params.id, request.body);
       if (!user) throw notFound(request.params.id);
+      app.credentialCache.clear();
       request.log.info(
         {
           user_id: user.id,
@@ -199,6 +200,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = await deleteUser(db, request.params.id);
       if (!user) throw notFound(request.params.id);
+      app.credentialCache.clear();
       request.log.info({ user_id: user.id, by_user_id: request.user!.id }, 'user deleted');
       return reply.status(204).send(null);
     },

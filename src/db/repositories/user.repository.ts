@@ -115,12 +115,15 @@ export class UserRepository {
     return this.db.updateTable('users').set({ last_login_at: at }).where('id', '=', id).execute();
   }
 
-  /** Returns the active user whose unexpired session has this id hash. */
-  getBySessionHash(idHash: string, now: Date): Promise<AuthenticatedUser | undefined> {
+  /** Returns the active user whose unexpired session has this id hash, with the session's expiry. */
+  getBySessionHash(
+    idHash: string,
+    now: Date,
+  ): Promise<(AuthenticatedUser & { session_expires_at: Date }) | undefined> {
     return this.db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['u.id', 'u.username', 'u.role', 'u.tenant_id'])
+      .select(['u.id', 'u.username', 'u.role', 'u.tenant_id', 's.expires_at as session_expires_at'])
       .where('s.id_hash', '=', idHash)
       .where('s.expires_at', '>', now)
       .where('u.is_active', '=', true)
