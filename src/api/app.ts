@@ -49,6 +49,9 @@ declare module 'fastify' {
 
 export type App = FastifyInstance;
 
+/** HTTP methods whose request body Fastify 5 parses: all but GET, HEAD and TRACE. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'QUERY']);
+
 /**
  * Returns the headers that helmet sets with the API's options, computed once.
  * @fastify/helmet 13 built helmet's middleware again for every request and
@@ -116,6 +119,14 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
     ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}),
   });
   app.addSchema(ErrorResponse);
+  // Fastify parses the bodies of these methods and raises 413 or 415 before any
+  // handler runs, so every such route documents both in its responses.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (!response || !methods.some((method) => BODY_METHODS.has(method))) return;
+    route.schema = { ...route.schema, response: { ...response, 413: ErrorResponse, 415: ErrorResponse } };
+  });
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 import { DomainError } from '../errors.js';
 import { translate, type Locale, type MessageCode, type MessageParameters } from '../i18n/messages.js';
+import { shortenText, validationDetails, validationSummary } from './validation-messages.js';
 
 /**
  * Error responses: `{code, message, details?}` where `code` is stable for
@@ -105,6 +106,52 @@ export function sendError(
     .send({ code, message: translate(code, parameters, locale), ...(details ? { details } : {}) });
 }
 
+/** Returns whether the request has a body, by the headers that Fastify also checks before parsing one. */
+function hasBody(request: FastifyRequest): boolean {
+  const { 'content-length': length, 'transfer-encoding': encoding } = request.headers;
+  return encoding !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Returns the status, code and message parameters of a 4xx that Fastify
+ * raises before validation (request body parsing), or of any other 4xx,
+ * which becomes `bad_request` with Fastify's English message. Returns
+ * undefined for errors that are not 4xx.
+ */
+function clientErrorOf(
+  error: FastifyError,
+  request: FastifyRequest,
+): { statusCode: number; code: MessageCode; parameters: MessageParameters } | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { statusCode: 400, code: 'invalid_json', parameters: {} };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { statusCode: 400, code: 'empty_json_body', parameters: {} };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { statusCode: 400, code: 'content_length_mismatch', parameters: {} };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        statusCode: 413,
+        code: 'body_too_large',
+        parameters: { limit: request.routeOptions.bodyLimit },
+      };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const contentType = request.headers['content-type'];
+      return contentType === undefined
+        ? { statusCode: 415, code: 'missing_content_type', parameters: {} }
+        : {
+            statusCode: 415,
+            code: 'unsupported_media_type',
+            parameters: { content_type: shortenText(contentType) },
+          };
+    }
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return { statusCode: error.statusCode, code: 'bad_request', parameters: { reason: error.message } };
+  }
+  return undefined;
+}
+
 /** Fastify error handler that maps every error to the documented error shape. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const locale = localeFromAcceptLanguage(request.headers['accept-language']);
@@ -120,14 +167,13 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
 
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    const details = fastifyError.validation.map((issue) => {
-      const missing = (issue.params as { missingProperty?: string } | undefined)?.missingProperty;
-      const path = [fastifyError.validationContext, ...issue.instancePath.split('/').filter(Boolean), missing]
-        .filter(Boolean)
-        .join('.');
-      return { field: path, code: issue.keyword, message: issue.message ?? 'invalid' };
-    });
-    const summary = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ');
+    const details = validationDetails(
+      fastifyError.validation,
+      fastifyError.validationContext,
+      locale,
+      hasBody(request),
+    );
+    const summary = validationSummary(details, locale);
     return sendError(reply, 400, 'validation_failed', { summary }, locale, details);
   }
 
@@ -136,18 +182,13 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     return sendError(reply, 429, 'rate_limited', { seconds }, locale);
   }
 
-  if (
-    fastifyError.statusCode !== undefined &&
-    fastifyError.statusCode >= 400 &&
-    fastifyError.statusCode < 500
-  ) {
-    return sendError(
-      reply,
-      fastifyError.statusCode,
-      'invalid_body',
-      { reason: fastifyError.message },
-      locale,
+  const clientError = clientErrorOf(fastifyError, request);
+  if (clientError) {
+    request.log.info(
+      { fastify_code: fastifyError.code, code: clientError.code, status: clientError.statusCode },
+      'request rejected',
     );
+    return sendError(reply, clientError.statusCode, clientError.code, clientError.parameters, locale);
   }
 
   request.log.error({ err: error }, 'request failed');

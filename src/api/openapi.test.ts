@@ -38,6 +38,14 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('documents 413 and 415 for routes with a body', async () => {
+    const document = (await world.request('anonymous', 'GET', '/api/schema/')).json();
+    const tenants = document.paths['/api/tenants/'];
+
+    expect(Object.keys(tenants.post.responses)).toEqual(expect.arrayContaining(['400', '413', '415']));
+    expect(Object.keys(tenants.get.responses)).not.toContain('415');
+  });
+
   it('describes /metrics as Prometheus text', async () => {
     const document = (await world.request('anonymous', 'GET', '/api/schema/')).json();
     const operation = document.paths['/metrics'].get;

@@ -18,7 +18,25 @@ export const ErrorResponse = Type.Object(
     code: Type.String({ description: '稳定的错误码 / stable error code' }),
     message: Type.String({ description: '按 Accept-Language 的提示 / message in the caller language' }),
     details: Type.Optional(
-      Type.Array(Type.Object({ field: Type.String(), code: Type.String(), message: Type.String() })),
+      Type.Array(
+        Type.Object({
+          field: Type.String({
+            description:
+              '字段名；违反 JSON Schema 时带请求部分前缀，如 body.cpu、querystring.page / ' +
+              'field name, prefixed with the request part for a JSON Schema violation, e.g. body.cpu or querystring.page',
+          }),
+          code: Type.String({
+            description:
+              '业务规则的错误码，或违反的 JSON Schema 关键字（如 minimum、required；可取多种类型或取值的字段为 anyOf）/ ' +
+              'error code of a rule, or the JSON Schema keyword violated (e.g. minimum, required; anyOf for a field that takes one of several types or values)',
+          }),
+          message: Type.String({
+            description:
+              '按 Accept-Language 的提示；违反 JSON Schema 时说明期望的值与收到的值，密钥字段不显示收到的值 / ' +
+              'message in the caller language; for a JSON Schema violation, the expected and the received value, which secret fields never show',
+          }),
+        }),
+      ),
     ),
   },
   { $id: 'Error' },

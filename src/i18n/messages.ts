@@ -395,7 +395,97 @@ const catalog = {
     'zh-CN': '请求参数无效：{summary}',
     en: 'invalid request: {summary}',
   },
-  invalid_body: { 'zh-CN': '请求体无效：{reason}', en: 'invalid request body: {reason}' },
+  // One field of a validation_failed summary; summaries join them with validation_separator.
+  validation_issue: { 'zh-CN': '{field} {message}', en: '{field} {message}' },
+  validation_separator: { 'zh-CN': '；', en: '; ' },
+  // Field messages of a 400 validation_failed. {expected} is a validation_expected_* phrase and {value} the received value.
+  validation_got: { 'zh-CN': '应为{expected}，收到 {value}', en: 'must be {expected}, got {value}' },
+  validation_expected: { 'zh-CN': '应为{expected}', en: 'must be {expected}' },
+  validation_required: { 'zh-CN': '必填，应为{expected}', en: 'is required and must be {expected}' },
+  validation_unknown_field: {
+    'zh-CN': '不是可用字段；可用字段：{allowed}',
+    en: 'is not an allowed field; allowed fields: {allowed}',
+  },
+  validation_no_fields: {
+    'zh-CN': '不是可用字段：此处不接受任何字段',
+    en: 'is not allowed: no fields are accepted here',
+  },
+  validation_not_allowed: { 'zh-CN': '不允许出现', en: 'is not allowed' },
+  // Phrases that describe an expected value, composed by src/api/validation-messages.ts.
+  validation_expected_integer: { 'zh-CN': '整数', en: 'an integer' },
+  validation_expected_number: { 'zh-CN': '数值', en: 'a number' },
+  validation_expected_text: { 'zh-CN': '文本', en: 'text' },
+  validation_expected_non_empty_text: { 'zh-CN': '非空文本', en: 'non-empty text' },
+  validation_expected_date: { 'zh-CN': 'YYYY-MM-DD 格式的日期', en: 'a date in the form YYYY-MM-DD' },
+  validation_expected_date_time: {
+    'zh-CN': 'ISO 8601 格式的日期时间（如 2026-01-31T08:00:00+08:00）',
+    en: 'an ISO 8601 date and time such as 2026-01-31T08:00:00+08:00',
+  },
+  validation_expected_format: { 'zh-CN': '{format} 格式的文本', en: 'text in {format} format' },
+  validation_expected_boolean: { 'zh-CN': 'true 或 false', en: 'true or false' },
+  validation_expected_object: { 'zh-CN': 'JSON 对象', en: 'a JSON object' },
+  validation_expected_list: { 'zh-CN': '列表', en: 'a list' },
+  validation_expected_non_empty_list: { 'zh-CN': '非空列表', en: 'a non-empty list' },
+  validation_expected_any: { 'zh-CN': '符合接口文档的值', en: 'a value as the API document describes' },
+  // {constraints} joins validation_constraint_* phrases with validation_constraint_join.
+  validation_constrained: { 'zh-CN': '{constraints}的{noun}', en: '{noun} {constraints}' },
+  validation_constraint_join: { 'zh-CN': '{first}且{second}', en: '{first} {second}' },
+  // A lower and an upper bound of which one or both are exclusive.
+  validation_constraint_bounds: { 'zh-CN': '{lower}且{upper}', en: '{lower} and {upper}' },
+  validation_constraint_range: { 'zh-CN': '{min} 到 {max} 之间', en: 'from {min} to {max}' },
+  validation_constraint_minimum: { 'zh-CN': '不小于 {limit}', en: 'of at least {limit}' },
+  validation_constraint_exclusive_minimum: { 'zh-CN': '大于 {limit}', en: 'above {limit}' },
+  validation_constraint_maximum: { 'zh-CN': '不大于 {limit}', en: 'of at most {limit}' },
+  validation_constraint_exclusive_maximum: { 'zh-CN': '小于 {limit}', en: 'below {limit}' },
+  validation_constraint_multiple_of: { 'zh-CN': '可被 {step} 整除', en: 'divisible by {step}' },
+  validation_constraint_length_range: {
+    'zh-CN': '{min} 到 {max} 个字符',
+    en: 'of {min} to {max} characters',
+  },
+  validation_constraint_length: { 'zh-CN': '正好 {limit} 个字符', en: 'of exactly {limit} characters' },
+  validation_constraint_min_length: { 'zh-CN': '至少 {limit} 个字符', en: 'of at least {limit} characters' },
+  validation_constraint_max_length: { 'zh-CN': '不超过 {limit} 个字符', en: 'of at most {limit} characters' },
+  validation_constraint_pattern: {
+    'zh-CN': '符合正则表达式 {pattern}',
+    en: 'matching the regular expression {pattern}',
+  },
+  validation_constraint_items_range: { 'zh-CN': '{min} 到 {max} 项', en: 'of {min} to {max} items' },
+  validation_constraint_min_items: { 'zh-CN': '至少 {limit} 项', en: 'of at least {limit} items' },
+  validation_constraint_max_items: { 'zh-CN': '不超过 {limit} 项', en: 'of at most {limit} items' },
+  validation_constraint_unique_items: { 'zh-CN': '不含重复项', en: 'without duplicates' },
+  // Alternatives of a union or an enum: "a, b or c".
+  validation_or: { 'zh-CN': '{first}或{last}', en: '{first} or {last}' },
+  validation_list_separator: { 'zh-CN': '、', en: ', ' },
+  invalid_json: {
+    'zh-CN': '请求体不是有效的 JSON：请检查引号、逗号与括号（键名 __proto__ 也会被拒绝）',
+    en: 'the request body is not valid JSON: check quotes, commas and brackets (a key named __proto__ is also rejected)',
+  },
+  empty_json_body: {
+    'zh-CN':
+      '请求体为空，但 Content-Type 为 application/json：请发送 JSON 内容，或不带请求体也不带 Content-Type',
+    en: 'the request body is empty but Content-Type is application/json: send JSON, or send neither a body nor Content-Type',
+  },
+  unsupported_media_type: {
+    'zh-CN':
+      '不支持的 Content-Type "{content_type}"：请以 JSON 发送请求体，并设置 Content-Type: application/json',
+    en: 'unsupported Content-Type "{content_type}": send the body as JSON with Content-Type: application/json',
+  },
+  missing_content_type: {
+    'zh-CN': '请求体缺少 Content-Type 头：请以 JSON 发送请求体，并设置 Content-Type: application/json',
+    en: 'the request body has no Content-Type header: send it as JSON with Content-Type: application/json',
+  },
+  body_too_large: {
+    'zh-CN': '请求体超过上限 {limit} 字节：请减少单次提交的数据',
+    en: 'the request body is larger than the maximum of {limit} bytes: send less data per request',
+  },
+  content_length_mismatch: {
+    'zh-CN': '请求体长度与 Content-Length 头不符：请修正 Content-Length，或让 HTTP 客户端自动计算',
+    en: 'the request body length does not match the Content-Length header: correct it or let the HTTP client set it',
+  },
+  bad_request: {
+    'zh-CN': '请求无效（{reason}）：请对照 /api/docs/ 中的接口说明检查请求',
+    en: 'bad request ({reason}): check the request against the API documentation at /api/docs/',
+  },
   login_failed: { 'zh-CN': '用户名或密码错误', en: 'wrong username or password' },
   rate_limited: {
     'zh-CN': '请求过于频繁，请 {seconds} 秒后重试',
@@ -563,6 +653,11 @@ export type MessageCode = keyof typeof catalog;
 /** Picks the locale from a LANG-style value (`zh_CN.UTF-8`, `en_US.UTF-8`); zh-CN unless it names English. */
 export function localeFromLang(lang: string | undefined): Locale {
   return lang && /^en([_-]|$)/i.test(lang) ? 'en' : 'zh-CN';
+}
+
+/** Returns the template of `code` in `locale`, with its `{name}` placeholders unfilled. */
+export function messageTemplate(code: MessageCode, locale: Locale): string {
+  return catalog[code][locale];
 }
 
 export function translate(code: MessageCode, parameters: MessageParameters, locale: Locale): string {
