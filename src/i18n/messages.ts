@@ -3,6 +3,7 @@
  * code. `{name}` placeholders are filled from the message parameters.
  */
 
+import { cliMessages } from './cli-messages.js';
 import { connectorMessages } from './connector-messages.js';
 
 export type Locale = 'zh-CN' | 'en';
@@ -556,6 +557,7 @@ const catalog = {
     en: '{count} record(s), {amount} CNY in total',
   },
   ...connectorMessages,
+  ...cliMessages,
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageCode = keyof typeof catalog;
