@@ -19,4 +19,34 @@ export const cliMessages = {
       '测试未完全通过：同步将拒绝 {records} 台中的 {rejected} 台虚拟机，只导入其余 {importable} 台；请按上面的列表处理被拒绝的虚拟机',
     en: 'test partly failed: the sync would reject {rejected} of {records} VMs and import only the other {importable}; fix the rejected VMs listed above',
   },
+  cli_login_previous_revoked: {
+    'zh-CN': '已吊销此前保存的 API 令牌 {prefix}…',
+    en: 'revoked the previously saved API token {prefix}…',
+  },
+  cli_login_previous_revoke_failed: {
+    'zh-CN':
+      '新的登录已保存，但吊销此前保存的 API 令牌 {prefix}… 失败：{reason}；该令牌仍然有效，请在令牌列表（GET /api/tokens/）中按前缀找到并吊销它',
+    en: 'the new login is saved, but revoking the previously saved API token {prefix}… failed: {reason}; that token still works, so find it by its prefix in the token list (GET /api/tokens/) and revoke it',
+  },
+  cli_token_not_identified: {
+    'zh-CN': '令牌列表中没有唯一一个以 {prefix} 开头的有效令牌',
+    en: 'the token list has no single unrevoked token starting with {prefix}',
+  },
+  cli_logout_succeeded: {
+    'zh-CN': '已退出 {url}：保存的凭据已在服务器上失效，凭据文件 {file} 已删除',
+    en: 'logged out of {url}: the saved credentials are revoked on the server and {file} is deleted',
+  },
+  cli_logout_already_invalid: {
+    'zh-CN': '已退出 {url}：服务器已不接受保存的凭据，凭据文件 {file} 已删除',
+    en: 'logged out of {url}: the server no longer accepted the saved credentials, and {file} is deleted',
+  },
+  cli_logout_not_logged_in: {
+    'zh-CN': '未登录：凭据文件 {file} 不存在，无需退出',
+    en: 'not logged in: {file} does not exist, so there is nothing to log out of',
+  },
+  cli_logout_failed: {
+    'zh-CN':
+      '无法在 {url} 上吊销保存的凭据：{reason}；凭据文件 {file} 保留不变。请在服务器可以访问时重新运行 cloud-platform logout，或删除该文件并请管理员吊销该令牌',
+    en: 'could not revoke the saved credentials at {url}: {reason}; {file} is kept. Run cloud-platform logout again once the server is reachable, or delete the file and ask an admin to revoke the token',
+  },
 } as const;
