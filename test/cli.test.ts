@@ -118,6 +118,33 @@ describe('cloud-platform CLI on an embedded data folder', { timeout: 240_000 }, 
     expect(systems.map((tenant: { code: string }) => tenant.code)).toEqual(['gaj']);
   });
 
+  it('exits 2 on usage errors in both languages', async () => {
+    const [chinese, english, missing] = await Promise.all([
+      cli(['tenant', 'lst']),
+      cli(['tenant', 'list', '--jsn'], 'en_US.UTF-8'),
+      cli(['source', 'test'], 'en_US.UTF-8'),
+    ]);
+
+    expect(chinese.code).toBe(2);
+    expect(chinese.stderr).toBe(
+      '错误 / error: 未知命令 "lst"\n你是否想输入 list？\n运行 cloud-platform tenant --help 查看用法\n',
+    );
+    expect(english.code).toBe(2);
+    expect(english.stderr).toBe(
+      '错误 / error: unknown option "--jsn"\n(Did you mean --json?)\nrun cloud-platform tenant list --help to see the usage\n',
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('missing argument <name>');
+  });
+
+  it('prints bilingual help and exits 0', async () => {
+    const help = await cli(['task', 'run', '--help']);
+
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('用法 / Usage: cloud-platform task run [options] <name>');
+    expect(help.stdout).toContain('-h, --help        显示帮助 / display help');
+  });
+
   it('rejects a second process on the same data folder', async () => {
     const holder = await openDatabase({ dataDir });
     try {

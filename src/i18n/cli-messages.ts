@@ -49,4 +49,50 @@ export const cliMessages = {
       '无法在 {url} 上吊销保存的凭据：{reason}；凭据文件 {file} 保留不变。请在服务器可以访问时重新运行 cloud-platform logout，或删除该文件并请管理员吊销该令牌',
     en: 'could not revoke the saved credentials at {url}: {reason}; {file} is kept. Run cloud-platform logout again once the server is reachable, or delete the file and ask an admin to revoke the token',
   },
+  cli_usage_unknown_option: { 'zh-CN': '未知选项 "{option}"', en: 'unknown option "{option}"' },
+  cli_usage_unknown_command: { 'zh-CN': '未知命令 "{command}"', en: 'unknown command "{command}"' },
+  cli_usage_missing_argument: { 'zh-CN': '缺少参数 <{argument}>', en: 'missing argument <{argument}>' },
+  cli_usage_option_missing_value: {
+    'zh-CN': '选项 {option} 缺少值',
+    en: 'option {option} needs a value',
+  },
+  cli_usage_missing_required_option: {
+    'zh-CN': '缺少必需的选项 {option}',
+    en: 'missing required option {option}',
+  },
+  cli_usage_conflicting_options: {
+    'zh-CN': '{first} 不能与 {second} 同时使用；请只保留其中一个',
+    en: '{first} cannot be used with {second}; keep only one of them',
+  },
+  cli_usage_environment_variable: { 'zh-CN': '环境变量 {name}', en: 'environment variable {name}' },
+  cli_usage_excess_arguments: {
+    'zh-CN': '多余的参数 {arguments}：该命令最多接受 {expected} 个参数；含空格的值请加引号',
+    en: 'unexpected argument(s) {arguments}: this command takes at most {expected}; quote a value that contains spaces',
+  },
+  cli_usage_no_arguments: {
+    'zh-CN': '多余的参数 {arguments}：该命令不接受参数',
+    en: 'unexpected argument(s) {arguments}: this command takes none',
+  },
+  cli_usage_invalid_option_value: {
+    'zh-CN': '选项 {option} 的值 "{value}" 无效：{reason}',
+    en: 'invalid value "{value}" for option {option}: {reason}',
+  },
+  cli_usage_invalid_environment_value: {
+    'zh-CN': '环境变量 {variable}（选项 {option}）的值 "{value}" 无效：{reason}',
+    en: 'invalid value "{value}" of environment variable {variable} (option {option}): {reason}',
+  },
+  cli_usage_invalid_argument_value: {
+    'zh-CN': '参数 <{argument}> 的值 "{value}" 无效：{reason}',
+    en: 'invalid value "{value}" for argument <{argument}>: {reason}',
+  },
+  cli_usage_allowed_choices: { 'zh-CN': '应为 {choices} 之一', en: 'expected one of {choices}' },
+  cli_usage_whole_number: {
+    'zh-CN': '应为 {min} 到 {max} 之间的整数',
+    en: 'expected a whole number from {min} to {max}',
+  },
+  cli_usage_did_you_mean: { 'zh-CN': '你是否想输入 {suggestion}？', en: '(Did you mean {suggestion}?)' },
+  cli_usage_help_hint: {
+    'zh-CN': '运行 {command} --help 查看用法',
+    en: 'run {command} --help to see the usage',
+  },
 } as const;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 import { InformationSystemRepository } from '../../db/repositories/information-system.repository.js';
 import { DomainError } from '../../errors.js';
@@ -14,6 +14,7 @@ import {
 import type { SourceConfig } from '../../inventory/connectors/connector.js';
 import { createContext, print, withDatabase, type CommandContext } from '../context.js';
 import { formatTable } from '../output.js';
+import { invalidArgument } from '../usage.js';
 
 /** Rejections listed by `source test`; the count covers all of them. */
 const LISTED_REJECTIONS = 10;
@@ -40,7 +41,7 @@ In a pre-flight script, 0 means the sync is safe to run; treat 4 as a pass too w
 
 function parseSampleSize(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 1000) {
-    throw new InvalidArgumentError('应为 0 到 1000 之间的整数 / use a whole number from 0 to 1000');
+    throw invalidArgument('cli_usage_whole_number', { min: 0, max: 1000 });
   }
   return Number(value);
 }
