@@ -65,7 +65,7 @@ function reportError(error: unknown): number {
     return 2;
   }
   if (error instanceof SettingsError) {
-    console.error(`配置错误 / settings error: ${error.message}`);
+    console.error(`配置错误 / settings error: ${error.format(locale)}`);
     return 2;
   }
   if (error instanceof DataFolderLockedError) {

@@ -5,6 +5,7 @@
 
 import { cliMessages } from './cli-messages.js';
 import { connectorMessages } from './connector-messages.js';
+import { settingsMessages } from './settings-messages.js';
 
 export type Locale = 'zh-CN' | 'en';
 
@@ -558,6 +559,7 @@ const catalog = {
   },
   ...connectorMessages,
   ...cliMessages,
+  ...settingsMessages,
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageCode = keyof typeof catalog;
