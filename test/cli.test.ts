@@ -15,10 +15,18 @@ const TSX = path.resolve('node_modules/.bin/tsx');
 
 let dataDir: string;
 
-async function cli(args: string[], lang = 'zh_CN.UTF-8') {
+async function cli(args: string[], lang = 'zh_CN.UTF-8', environment: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await run(TSX, [CLI, ...args], {
-      env: { ...process.env, DATA_DIR: dataDir, LANG: lang, LC_ALL: '', LOG_LEVEL: 'warn', DATABASE_URL: '' },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        LANG: lang,
+        LC_ALL: '',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: '',
+        ...environment,
+      },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -116,6 +124,51 @@ describe('cloud-platform CLI on an embedded data folder', { timeout: 240_000 }, 
 
     const systems = JSON.parse((await cli(['tenant', 'list', '--json'])).stdout);
     expect(systems.map((tenant: { code: string }) => tenant.code)).toEqual(['gaj']);
+  });
+
+  it('exits 2 on usage errors in both languages', async () => {
+    const [chinese, english, missing] = await Promise.all([
+      cli(['tenant', 'lst']),
+      cli(['tenant', 'list', '--jsn'], 'en_US.UTF-8'),
+      cli(['source', 'test'], 'en_US.UTF-8'),
+    ]);
+
+    expect(chinese.code).toBe(2);
+    expect(chinese.stderr).toBe(
+      '错误 / error: 未知命令 "lst"\n你是否想输入 list？\n运行 cloud-platform tenant --help 查看用法\n',
+    );
+    expect(english.code).toBe(2);
+    expect(english.stderr).toBe(
+      '错误 / error: unknown option "--jsn"\n(Did you mean --json?)\nrun cloud-platform tenant list --help to see the usage\n',
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('missing argument <name>');
+  });
+
+  it('exits 2 on bad settings in both languages', async () => {
+    const [chinese, english] = await Promise.all([
+      cli(['serve'], 'zh_CN.UTF-8', { PORT: 'abc' }),
+      cli(['worker'], 'en_US.UTF-8', { MONITOR_PORT: '0', BILLING_TIMEZONE: 'Beijing' }),
+    ]);
+
+    expect(chinese.code).toBe(2);
+    expect(chinese.stderr).toBe(
+      '配置错误 / settings error: 配置无效：\n  PORT=abc 无效：应为 1 到 65535 之间的整数\n',
+    );
+    expect(english.code).toBe(2);
+    expect(english.stderr).toBe(
+      '配置错误 / settings error: invalid settings:\n' +
+        '  BILLING_TIMEZONE=Beijing is invalid: expected an IANA time zone name such as Asia/Shanghai\n' +
+        '  MONITOR_PORT=0 is invalid: expected an integer from 1 to 65535\n',
+    );
+  });
+
+  it('prints bilingual help and exits 0', async () => {
+    const help = await cli(['task', 'run', '--help']);
+
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('用法 / Usage: cloud-platform task run [options] <name>');
+    expect(help.stdout).toContain('-h, --help        显示帮助 / display help');
   });
 
   it('rejects a second process on the same data folder', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -141,6 +141,143 @@ describe('cloud-platform login and task run against a server', { timeout: 240_00
     // The session that created the token is logged out again.
     const sessions = await world.database.db.selectFrom('sessions').select('user_id').execute();
     expect(sessions).toEqual([]);
+  });
+
+  it('revokes the replaced token on a second login', async () => {
+    const first = JSON.parse(readFileSync(credentialsFile, 'utf8'));
+    expect(first.token_id).toEqual(expect.any(Number));
+
+    const result = await cli(['login', '--url', serverUrl, '--username', 'admin'], {
+      input: 'admin-password\n',
+    });
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`revoked the previously saved API token ${first.token.slice(0, 10)}…`);
+    const second = JSON.parse(readFileSync(credentialsFile, 'utf8'));
+    expect(second.token).not.toBe(first.token);
+    const rows = await world.database.db
+      .selectFrom('api_tokens')
+      .select(['id', 'name', 'revoked_at'])
+      .where('id', 'in', [first.token_id, second.token_id])
+      .orderBy('id')
+      .execute();
+    expect(rows.map((row) => row.id)).toEqual([first.token_id, second.token_id]);
+    expect(rows[0]!.revoked_at).not.toBeNull();
+    expect(rows[1]!.revoked_at).toBeNull();
+    expect(rows[1]!.name).toMatch(/^cloud-platform CLI admin@\S+$/);
+    const oldToken = await world.request('anonymous', 'GET', '/api/auth/me/', undefined, {
+      authorization: `Bearer ${first.token}`,
+    });
+    expect(oldToken.statusCode).toBe(401);
+  });
+
+  it('finds the replaced token without a saved id', async () => {
+    const file = path.join(folder, 'old-format.json');
+    const created = await world.request('admin', 'POST', '/api/tokens/', { name: 'saved before token_id' });
+    const old = created.json() as { id: number; token: string };
+    writeFileSync(file, JSON.stringify({ url: serverUrl, username: 'admin', token: old.token }), {
+      mode: 0o600,
+    });
+
+    const result = await cli(['login', '--url', serverUrl], {
+      lang: 'zh_CN.UTF-8',
+      env: { CLOUD_PLATFORM_CREDENTIALS: file, CLOUD_PLATFORM_PASSWORD: 'admin-password' },
+    });
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`已吊销此前保存的 API 令牌 ${old.token.slice(0, 10)}…`);
+    const row = await world.database.db
+      .selectFrom('api_tokens')
+      .select('revoked_at')
+      .where('id', '=', old.id)
+      .executeTakeFirstOrThrow();
+    expect(row.revoked_at).not.toBeNull();
+  });
+
+  it('keeps the new login when revoking fails', async () => {
+    // A stand-in server whose DELETE /api/tokens/1/ fails.
+    const server = createHttpServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      if (request.url === '/api/auth/login/') {
+        response.setHeader('set-cookie', 'cp_session=session-value; Max-Age=604800; Path=/; HttpOnly');
+        response.end(JSON.stringify({ id: 1, username: 'admin', role: 'admin', tenant_id: null }));
+      } else if (request.method === 'POST' && request.url === '/api/tokens/') {
+        response.statusCode = 201;
+        response.end(JSON.stringify({ id: 2, token: 'cpt_newtokenvalue' }));
+      } else if (request.method === 'DELETE' && request.url === '/api/tokens/1/') {
+        response.statusCode = 500;
+        response.end(
+          JSON.stringify({ code: 'internal_error', message: 'internal server error (request 7)' }),
+        );
+      } else {
+        response.statusCode = 204;
+        response.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const file = path.join(folder, 'revoke-fails.json');
+    writeFileSync(file, JSON.stringify({ url, username: 'admin', token: 'cpt_oldtokenvalue', token_id: 1 }));
+
+    try {
+      const result = await cli(['login', '--url', url], {
+        env: { CLOUD_PLATFORM_CREDENTIALS: file, CLOUD_PLATFORM_PASSWORD: 'any-password' },
+      });
+
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(
+        'warning: the new login is saved, but revoking the previously saved API token cpt_oldtok… failed: internal server error (request 7)',
+      );
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+        token: 'cpt_newtokenvalue',
+        token_id: 2,
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('logs out, revoking the saved token', async () => {
+    const file = path.join(folder, 'logout.json');
+    const env = { CLOUD_PLATFORM_CREDENTIALS: file, CLOUD_PLATFORM_PASSWORD: 'admin-password' };
+    expect((await cli(['login', '--url', serverUrl], { env })).code).toBe(0);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+
+    const result = await cli(['logout'], { env, lang: 'zh_CN.UTF-8' });
+    const again = await cli(['logout'], { env });
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `已退出 ${serverUrl}：保存的凭据已在服务器上失效，凭据文件 ${file} 已删除`,
+    );
+    expect(existsSync(file)).toBe(false);
+    const row = await world.database.db
+      .selectFrom('api_tokens')
+      .select('revoked_at')
+      .where('id', '=', saved.token_id)
+      .executeTakeFirstOrThrow();
+    expect(row.revoked_at).not.toBeNull();
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`not logged in: ${file} does not exist`);
+  });
+
+  it('keeps the credentials when logout cannot reach the server', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const file = path.join(folder, 'unreachable.json');
+    const url = `http://127.0.0.1:${closedPort}`;
+    writeFileSync(file, JSON.stringify({ url, username: 'admin', token: 'cpt_unreachable', token_id: 9 }));
+
+    const result = await cli(['logout'], { env: { CLOUD_PLATFORM_CREDENTIALS: file } });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `could not revoke the saved credentials at ${url}: cannot reach ${url}: ECONNREFUSED`,
+    );
+    expect(result.stderr).toContain(`${file} is kept`);
+    expect(existsSync(file)).toBe(true);
   });
 
   it('falls back to the session cookie without a token endpoint', async () => {

@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { migrate, openDatabase } from '../src/db/database.js';
+import { addSystem } from '../src/inventory/systems.js';
+import { addTenant } from '../src/inventory/tenants.js';
 import {
   generatedServer,
   PASSWORD,
@@ -38,6 +41,23 @@ async function cli(args: string[], environment: Record<string, string> = {}, lan
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** Adds information systems with the given codes to the CLI's data folder, while no CLI process uses it. */
+async function addSystems(codes: string[]): Promise<void> {
+  const database = await openDatabase({ dataDir: path.join(folder, 'data') });
+  try {
+    await migrate(database.db);
+    const context = { timezone: 'Asia/Shanghai' };
+    if (!(await database.db.selectFrom('tenants').select('id').executeTakeFirst())) {
+      await addTenant(database.db, { code: 'gaj', name: '市公安局' }, context);
+    }
+    for (const code of codes) {
+      await addSystem(database.db, { code, tenant: 'gaj', name: code, run_mode: '7x24' }, context);
+    }
+  } finally {
+    await database.close();
   }
 }
 
@@ -85,13 +105,14 @@ describe('cloud-platform source commands', { timeout: 240_000 }, () => {
     ]);
   });
 
-  it('tests a source and writes nothing', async () => {
+  it('fails when every system code is unknown and writes nothing', async () => {
     const result = await cli(['source', 'test', 'openstack-test', '--limit', '2'], {
       SOURCE_CLI_TEST_PASSWORD: PASSWORD,
     });
 
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('数据源 openstack-test 测试成功，用时');
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).toContain('数据源 openstack-test 连接正常，用时');
+    expect(result.stdout).not.toContain('测试成功');
     expect(result.stdout).toContain(
       '读取 7 台虚拟机，其中 7 台有效（7 台已指定信息系统），0 台无效；未写入任何数据',
     );
@@ -99,6 +120,7 @@ describe('cloud-platform source commands', { timeout: 240_000 }, () => {
     expect(result.stdout).toContain(
       '7 台虚拟机的信息系统编码不存在或已下线，同步时将被拒绝：SYS-0 (1), SYS-1 (1)',
     );
+    expect(result.stdout).toContain('测试未通过：同步将拒绝全部 7 台虚拟机，不会导入任何一台');
 
     const vms = await cli(['vm', 'list', '--json']);
     expect(JSON.parse(vms.stdout)).toEqual([]);
@@ -109,13 +131,15 @@ describe('cloud-platform source commands', { timeout: 240_000 }, () => {
       SOURCE_CLI_TEST_PASSWORD: PASSWORD,
     });
 
+    expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({
       source: 'openstack-test',
-      status: 'succeeded',
+      status: 'all_rejected',
       records: 7,
       valid: 7,
       assigned: 7,
+      importable: 0,
     });
     expect(report.unknown_system_vms).toBe(7);
     expect(report.unknown_system_count).toBe(7);
@@ -134,6 +158,49 @@ describe('cloud-platform source commands', { timeout: 240_000 }, () => {
         power_status: 'stopped',
       },
     ]);
+  });
+
+  it('exits 4 when some system codes are unknown', async () => {
+    await addSystems(['SYS-0', 'SYS-1', 'SYS-2']);
+
+    // One at a time, because each CLI process locks the PGlite data folder.
+    const chinese = await cli(['source', 'test', 'openstack-test'], { SOURCE_CLI_TEST_PASSWORD: PASSWORD });
+    const english = await cli(
+      ['source', 'test', 'openstack-test', '--json'],
+      { SOURCE_CLI_TEST_PASSWORD: PASSWORD },
+      'en_US.UTF-8',
+    );
+
+    expect(chinese.code, chinese.stderr).toBe(4);
+    expect(chinese.stdout).toContain(
+      '测试未完全通过：同步将拒绝 7 台中的 4 台虚拟机，只导入其余 3 台；请按上面的列表处理被拒绝的虚拟机',
+    );
+    expect(chinese.stdout).toContain('4 台虚拟机的信息系统编码不存在或已下线，同步时将被拒绝：SYS-3 (1)');
+    expect(english.code, english.stderr).toBe(4);
+    expect(JSON.parse(english.stdout)).toMatchObject({
+      status: 'partly_rejected',
+      records: 7,
+      importable: 3,
+      unknown_system_vms: 4,
+    });
+  });
+
+  it('exits 0 when every VM maps to a system', async () => {
+    await addSystems(['SYS-3', 'SYS-4', 'SYS-5', 'SYS-6']);
+
+    const result = await cli(
+      ['source', 'test', 'openstack-test'],
+      { SOURCE_CLI_TEST_PASSWORD: PASSWORD },
+      'en_US.UTF-8',
+    );
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      'read 7 VMs, 7 valid (7 with an information system), 0 invalid; nothing was written',
+    );
+    expect(result.stdout).toMatch(/^source openstack-test works \(/);
+    expect(result.stdout).not.toContain('test failed');
+    expect(result.stdout).not.toContain('would reject');
   });
 
   it('reports a failing source in English', async () => {

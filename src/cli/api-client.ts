@@ -52,7 +52,7 @@ export class ApiClient {
 
   /** Sends a request. Throws RemoteCommandError only when no HTTP response arrives. */
   async request(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     apiPath: string,
     options: { body?: unknown; timeoutMs?: number } = {},
   ): Promise<ApiResponse> {

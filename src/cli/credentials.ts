@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
@@ -11,6 +11,8 @@ export interface SavedCredentials {
   url: string;
   username: string;
   token?: string;
+  /** Id of `token` on the server, so that the next login or logout can revoke it. Missing in files of older versions, whose token is then looked up by its prefix. */
+  token_id?: number;
   /** Session cookie value, saved only when no API token could be created. */
   session?: string;
   /** Expiry of `session`, ISO 8601. */
@@ -62,6 +64,7 @@ export async function readCredentials(file: string): Promise<SavedCredentials | 
     url: record.url,
     username: typeof record.username === 'string' ? record.username : '',
     token: typeof record.token === 'string' ? record.token : undefined,
+    token_id: Number.isSafeInteger(record.token_id) ? (record.token_id as number) : undefined,
     session: typeof record.session === 'string' ? record.session : undefined,
     session_expires_at: typeof record.session_expires_at === 'string' ? record.session_expires_at : undefined,
   };
@@ -79,4 +82,9 @@ export async function saveCredentials(file: string, credentials: SavedCredential
   // writeFile applies the mode only when it creates the file, and a leftover temporary file keeps its own.
   await chmod(temporary, 0o600);
   await rename(temporary, file);
+}
+
+/** Deletes the credentials file; a missing file is not an error. */
+export async function removeCredentials(file: string): Promise<void> {
+  await rm(file, { force: true });
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 
 import { SettingsError } from '../config/settings.js';
 import { DataFolderLockedError } from '../db/database.js';
 import { DomainError } from '../errors.js';
-import { localeFromLang, translate } from '../i18n/messages.js';
+import { translate } from '../i18n/messages.js';
 import { registerBillingCommands, registerPriceCommands } from './commands/billing.js';
 import { registerSystemCommands, registerTenantCommands, registerVmCommands } from './commands/catalog.js';
 import { registerDistributedCommands } from './commands/distributed.js';
@@ -13,6 +13,7 @@ import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerSourceImportCommand } from './commands/source-import.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { cliLocale, createRootCommand } from './usage.js';
 
 /** PostgreSQL error codes and Node.js socket errors that mean the database cannot be used at all. */
 const CONNECTION_ERROR_CODES = new Set([
@@ -26,10 +27,10 @@ const CONNECTION_ERROR_CODES = new Set([
   '57P03', // cannot_connect_now: the server is starting up or shutting down
 ]);
 
-const program = new Command('cloud-platform')
-  .description('云资源计费与监控 / billing and resource monitoring for private and government clouds')
-  .showHelpAfterError()
-  .exitOverride();
+const program = createRootCommand(
+  'cloud-platform',
+  '云资源计费与监控 / billing and resource monitoring for private and government clouds',
+);
 
 registerRuntimeCommands(program);
 registerDistributedCommands(program);
@@ -44,7 +45,7 @@ registerBillingCommands(program);
 // `source import` joins the `source` command that registerSourceCommands creates.
 registerSourceImportCommand(program.commands.find((command) => command.name() === 'source')!);
 
-const locale = localeFromLang(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG);
+const locale = cliLocale();
 
 try {
   await program.parseAsync(process.argv);
@@ -55,7 +56,7 @@ try {
 /** Prints a failed command's error for a person and returns the exit status. */
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
-    // Commander has already printed the usage error. Help and --version exit 0,
+    // CliCommand.error() has already printed the usage error in the user's language. Help exits 0,
     // and a bad option or argument is bad input like any other, so it exits 2.
     return error.exitCode === 0 ? 0 : 2;
   }
@@ -64,7 +65,7 @@ function reportError(error: unknown): number {
     return 2;
   }
   if (error instanceof SettingsError) {
-    console.error(`配置错误 / settings error: ${error.message}`);
+    console.error(`配置错误 / settings error: ${error.format(locale)}`);
     return 2;
   }
   if (error instanceof DataFolderLockedError) {

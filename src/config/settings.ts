@@ -6,6 +6,8 @@ import { IANAZone } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+import { translate, type Locale, type MessageCode, type MessageParameters } from '../i18n/messages.js';
+import { settingsMessages } from '../i18n/settings-messages.js';
 import type { SourceConfig } from '../inventory/connectors/connector.js';
 import { validateSourceConfig } from '../inventory/connectors/registry.js';
 
@@ -63,8 +65,34 @@ export interface Settings {
   metricsToken: string | undefined;
 }
 
+/** One line of a settings error: a catalog message, after an optional fixed prefix such as `sources[0] (pve): name: `. */
+export interface SettingsProblem {
+  prefix?: string;
+  code: MessageCode;
+  parameters: MessageParameters;
+}
+
+/**
+ * Bad settings. `format(locale)` words it in zh-CN or English; `message`
+ * is the English text, for logs. The values of ADMIN_PASSWORD and
+ * METRICS_TOKEN and the passwords in URLs never appear in either.
+ */
 export class SettingsError extends Error {
   override name = 'SettingsError';
+
+  constructor(
+    readonly summary: SettingsProblem,
+    readonly problems: readonly SettingsProblem[] = [],
+  ) {
+    super('');
+    this.message = this.format('en');
+  }
+
+  format(locale: Locale): string {
+    const line = (problem: SettingsProblem) =>
+      `${problem.prefix ?? ''}${translate(problem.code, problem.parameters, locale)}`;
+    return [line(this.summary), ...this.problems.map(line)].join('\n  ');
+  }
 }
 
 export const DEFAULT_SCHEDULES = {
@@ -73,99 +101,140 @@ export const DEFAULT_SCHEDULES = {
   sync_vm_status: '*/5 * * * *',
 } as const;
 
-const integerSetting = (name: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a whole number between ${min} and ${max}` })
-    .int(`${name} must be a whole number between ${min} and ${max}`)
-    .min(min, `${name} must be at least ${min}`)
-    .max(max, `${name} must be at most ${max}`);
+/** Integer settings: [minimum, maximum, default]. */
+const INTEGER_SETTINGS = {
+  BILLING_CATCH_UP_DAYS: [1, 3660, 31],
+  BILLING_CHUNK_SIZE: [1, 1_000_000, 50_000],
+  MISSING_AFTER_SYNCS: [1, 1000, 3],
+  PORT: [1, 65535, 8000],
+  API_WORKERS: [1, 64, 1],
+  TASK_ATTEMPTS: [1, 100, 3],
+  TASK_BACKOFF_MS: [100, 86_400_000, 30_000],
+  FAILED_JOB_RETENTION_DAYS: [1, 3660, 14],
+  WORKER_LOCK_DURATION_MS: [1000, 3_600_000, 30_000],
+  MONITOR_PORT: [1, 65535, 5555],
+} as const satisfies Record<string, readonly [number, number, number]>;
 
-const cronSetting = (name: string) =>
-  z.string().refine(
-    (pattern) => {
-      try {
-        new Cron(pattern, { paused: true });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    {
-      error: (issue) =>
-        `${name}=${JSON.stringify(issue.input)} is not a valid cron pattern (e.g. "10 0 * * *")`,
-    },
-  );
+/** Settings whose values are secrets: their messages never show the value. */
+const SECRET_SETTINGS = new Set(['ADMIN_PASSWORD', 'METRICS_TOKEN']);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// The schema's error messages are catalog codes; loadSettings adds the setting's name and value.
+const integerSetting = (name: keyof typeof INTEGER_SETTINGS) => {
+  const [min, max, fallback] = INTEGER_SETTINGS[name];
+  return z.coerce
+    .number({ error: 'settings_integer' })
+    .int('settings_integer')
+    .min(min, 'settings_integer')
+    .max(max, 'settings_integer')
+    .default(fallback);
+};
+
+const cronSetting = (fallback: string) =>
+  z
+    .string()
+    .refine(
+      (pattern) => {
+        try {
+          new Cron(pattern, { paused: true });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'settings_cron' },
+    )
+    .default(fallback);
 
 const rawSchema = z.object({
-  DATA_DIR: z.string().min(1).default('./data'),
+  DATA_DIR: z.string().min(1, 'settings_empty').default('./data'),
   DATABASE_URL: z
     .string()
-    .refine((value) => /^postgres(ql)?:\/\//.test(value), {
-      error:
-        'DATABASE_URL must start with postgres:// or postgresql://; unset it to use the embedded database',
-    })
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), { error: 'settings_database_url' })
     .optional(),
   BILLING_TIMEZONE: z
     .string()
     .default('Asia/Shanghai')
-    .refine((zone) => IANAZone.isValidZone(zone), {
-      error: (issue) =>
-        `BILLING_TIMEZONE=${JSON.stringify(issue.input)} is not an IANA time zone; use a name such as Asia/Shanghai`,
-    }),
-  BILLING_CATCH_UP_DAYS: integerSetting('BILLING_CATCH_UP_DAYS', 1, 3660).default(31),
-  BILLING_CHUNK_SIZE: integerSetting('BILLING_CHUNK_SIZE', 1, 1_000_000).default(50_000),
+    .refine((zone) => IANAZone.isValidZone(zone), { error: 'settings_timezone' }),
+  BILLING_CATCH_UP_DAYS: integerSetting('BILLING_CATCH_UP_DAYS'),
+  BILLING_CHUNK_SIZE: integerSetting('BILLING_CHUNK_SIZE'),
   INVENTORY_FILE: z
     .string()
-    .refine((file) => /\.(json|ya?ml)$/i.test(file), {
-      error: (issue) =>
-        `INVENTORY_FILE=${JSON.stringify(issue.input)} must end in .json, .yaml or .yml, which selects its format`,
-    })
+    .refine((file) => /\.(json|ya?ml)$/i.test(file), { error: 'settings_inventory_file' })
     .optional(),
   INVENTORY_FILE_PROVIDER: z
     .string()
-    .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'INVENTORY_FILE_PROVIDER must be lower-case letters, digits, - or _')
-    .refine((provider) => provider !== 'local', {
-      error:
-        'INVENTORY_FILE_PROVIDER=local is reserved for the VMs kept in the product database; choose another name',
-    })
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'settings_provider')
+    .refine((provider) => provider !== 'local', { error: 'settings_provider_reserved' })
     .default('file'),
-  MISSING_AFTER_SYNCS: integerSetting('MISSING_AFTER_SYNCS', 1, 1000).default(3),
-  SCHEDULE_CREATE_DAILY_BILLING_RECORDS: cronSetting('SCHEDULE_CREATE_DAILY_BILLING_RECORDS').default(
-    DEFAULT_SCHEDULES.create_daily_billing_records,
-  ),
-  SCHEDULE_DETECT_RESOURCE_CHANGES: cronSetting('SCHEDULE_DETECT_RESOURCE_CHANGES').default(
-    DEFAULT_SCHEDULES.detect_resource_changes,
-  ),
-  SCHEDULE_SYNC_VM_STATUS: cronSetting('SCHEDULE_SYNC_VM_STATUS').default(DEFAULT_SCHEDULES.sync_vm_status),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PORT: integerSetting('PORT', 1, 65535).default(8000),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  API_WORKERS: integerSetting('API_WORKERS', 1, 64).default(1),
-  ADMIN_PASSWORD: z.string().min(8, 'ADMIN_PASSWORD must have at least 8 characters').optional(),
-  SECURE_COOKIES: z
-    .enum(['true', 'false'], { error: 'SECURE_COOKIES must be true or false' })
-    .default('false'),
+  MISSING_AFTER_SYNCS: integerSetting('MISSING_AFTER_SYNCS'),
+  SCHEDULE_CREATE_DAILY_BILLING_RECORDS: cronSetting(DEFAULT_SCHEDULES.create_daily_billing_records),
+  SCHEDULE_DETECT_RESOURCE_CHANGES: cronSetting(DEFAULT_SCHEDULES.detect_resource_changes),
+  SCHEDULE_SYNC_VM_STATUS: cronSetting(DEFAULT_SCHEDULES.sync_vm_status),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: 'settings_choice' }).default('info'),
+  PORT: integerSetting('PORT'),
+  HOST: z.string().min(1, 'settings_empty').default('127.0.0.1'),
+  API_WORKERS: integerSetting('API_WORKERS'),
+  ADMIN_PASSWORD: z.string().min(8, 'settings_admin_password').optional(),
+  SECURE_COOKIES: z.enum(['true', 'false'], { error: 'settings_choice' }).default('false'),
   REDIS_URL: z
     .string()
-    .refine((value) => /^rediss?:\/\//.test(value), {
-      error: 'REDIS_URL must start with redis:// or rediss://; unset it to run tasks in the API process',
-    })
+    .refine((value) => /^rediss?:\/\//.test(value), { error: 'settings_redis_url' })
     .optional(),
   REDIS_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'REDIS_PREFIX must be 1 to 64 letters, digits, ., _ or -')
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'settings_redis_prefix')
     .default('cloud-platform'),
-  TASK_ATTEMPTS: integerSetting('TASK_ATTEMPTS', 1, 100).default(3),
-  TASK_BACKOFF_MS: integerSetting('TASK_BACKOFF_MS', 100, 86_400_000).default(30_000),
-  FAILED_JOB_RETENTION_DAYS: integerSetting('FAILED_JOB_RETENTION_DAYS', 1, 3660).default(14),
-  WORKER_LOCK_DURATION_MS: integerSetting('WORKER_LOCK_DURATION_MS', 1000, 3_600_000).default(30_000),
-  MONITOR_PORT: integerSetting('MONITOR_PORT', 1, 65535).default(5555),
+  TASK_ATTEMPTS: integerSetting('TASK_ATTEMPTS'),
+  TASK_BACKOFF_MS: integerSetting('TASK_BACKOFF_MS'),
+  FAILED_JOB_RETENTION_DAYS: integerSetting('FAILED_JOB_RETENTION_DAYS'),
+  WORKER_LOCK_DURATION_MS: integerSetting('WORKER_LOCK_DURATION_MS'),
+  MONITOR_PORT: integerSetting('MONITOR_PORT'),
   METRICS_TOKEN: z
     .string()
-    .min(16, 'METRICS_TOKEN must have at least 16 characters; generate one with: openssl rand -hex 32')
-    .regex(/^\S+$/, 'METRICS_TOKEN must not contain spaces, because it is sent as a bearer token')
+    .min(16, 'settings_metrics_token_short')
+    .regex(/^\S+$/, 'settings_metrics_token_spaces')
     .optional(),
 });
+
+/** Allowed values of the settings that take one of a list. */
+const CHOICES: Record<string, readonly string[]> = {
+  LOG_LEVEL: LOG_LEVELS,
+  SECURE_COOKIES: ['true', 'false'],
+};
+
+/**
+ * Shows a setting's value as it would be typed in a shell: bare when it has
+ * no spaces or quotes, else as a JSON string. The password of a
+ * `user:password@host` part, with or without a scheme, becomes ***.
+ */
+function showValue(value: string): string {
+  const display = value.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^:@/\s]*:)[^@/\s]+@/i, '$1***@');
+  return /^[^\s"'\\]+$/.test(display) ? display : JSON.stringify(display);
+}
+
+/** Turns one zod issue of `rawSchema` into a problem that names the setting and its value. */
+function describeSettingIssue(issue: z.core.$ZodIssue, merged: Source): SettingsProblem {
+  const name = String(issue.path[0]);
+  const raw = merged[name] ?? '';
+  const value = SECRET_SETTINGS.has(name) ? undefined : showValue(raw);
+  const parameters: MessageParameters = { name, value };
+  if (name in INTEGER_SETTINGS) {
+    const [min, max] = INTEGER_SETTINGS[name as keyof typeof INTEGER_SETTINGS];
+    Object.assign(parameters, { min, max });
+  }
+  if (CHOICES[name]) parameters.choices = CHOICES[name].join(', ');
+
+  if (issue.message in settingsMessages && issue.message.startsWith('settings_')) {
+    return { code: issue.message as MessageCode, parameters };
+  }
+  // NOTE: only an issue that no schema entry words (a zod default) gets here, in English.
+  return {
+    code: 'settings_value_invalid',
+    parameters: { ...parameters, value: value ?? '***', detail: issue.message },
+  };
+}
 
 type Source = Record<string, string | undefined>;
 
@@ -183,18 +252,23 @@ function readConfigFile(file: string): ConfigFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SettingsError(`CONFIG_FILE=${file} cannot be read: ${(error as Error).message}`);
+    throw new SettingsError({
+      code: 'settings_file_unreadable',
+      parameters: { file, error: (error as Error).message },
+    });
   }
 
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    throw new SettingsError(`CONFIG_FILE=${file} is not valid YAML: ${(error as Error).message}`);
+    // The parser's message goes on with a picture of the bad line; its first line names the line and column.
+    const reason = (error as Error).message.split('\n')[0]!.replace(/:$/, '');
+    throw new SettingsError({ code: 'settings_file_not_yaml', parameters: { file, error: reason } });
   }
   if (parsed === null || parsed === undefined) return { values: {}, sources: [] };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new SettingsError(`CONFIG_FILE=${file} must hold a mapping of setting names to values`);
+    throw new SettingsError({ code: 'settings_file_not_mapping', parameters: { file } });
   }
 
   const known = new Set(Object.keys(rawSchema.shape));
@@ -207,9 +281,10 @@ function readConfigFile(file: string): ConfigFile {
     }
     const name = key.toUpperCase();
     if (!known.has(name)) {
-      throw new SettingsError(
-        `CONFIG_FILE=${file} has unknown setting "${key}"; known settings: ${[...known].join(', ')}, ${SOURCES_KEY}`,
-      );
+      throw new SettingsError({
+        code: 'settings_file_unknown_key',
+        parameters: { file, key, known: [...known, SOURCES_KEY].join(', ') },
+      });
     }
     values[name] = value === null ? undefined : String(value);
   }
@@ -225,19 +300,21 @@ function readConfigFile(file: string): ConfigFile {
 function readSources(file: string, value: unknown): SourceConfig[] {
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) {
-    throw new SettingsError(
-      `CONFIG_FILE=${file}: ${SOURCES_KEY} must be a list of sources, each with name, type and its settings`,
-    );
+    throw new SettingsError({ code: 'settings_sources_not_list', parameters: { file } });
   }
 
   const sources: SourceConfig[] = [];
-  const problems: string[] = [];
+  const problems: SettingsProblem[] = [];
   const positions = new Map<string, number>();
   value.forEach((entry: unknown, index) => {
     const result = validateSourceConfig(entry, `sources[${index}]`);
     if ('issues' in result) {
       for (const issue of result.issues) {
-        problems.push(`sources[${index}] (${result.source}): ${issue.field}: ${issue.problem}`);
+        problems.push({
+          prefix: `sources[${index}] (${result.source}): ${issue.field}: `,
+          code: issue.code,
+          parameters: issue.parameters,
+        });
       }
       return;
     }
@@ -245,10 +322,11 @@ function readSources(file: string, value: unknown): SourceConfig[] {
     const { config } = result;
     const first = positions.get(config.name);
     if (first !== undefined) {
-      problems.push(
-        `sources[${index}] (${config.name}): name: already used by sources[${first}]; ` +
-          'the name is also the provider of its VMs, so give each source its own name',
-      );
+      problems.push({
+        prefix: `sources[${index}] (${config.name}): name: `,
+        code: 'source_problem_name_duplicate',
+        parameters: { first },
+      });
       return;
     }
     positions.set(config.name, index);
@@ -257,7 +335,7 @@ function readSources(file: string, value: unknown): SourceConfig[] {
   });
 
   if (problems.length > 0) {
-    throw new SettingsError(`CONFIG_FILE=${file} has invalid inventory sources:\n  ${problems.join('\n  ')}`);
+    throw new SettingsError({ code: 'settings_sources_invalid', parameters: { file } }, problems);
   }
   return sources;
 }
@@ -275,19 +353,17 @@ export function loadSettings(environment: Source = process.env): Settings {
 
   const result = rawSchema.safeParse(merged);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const key = issue.path.join('.');
-      return issue.message.includes(key) ? issue.message : `${key}: ${issue.message}`;
-    });
-    throw new SettingsError(`invalid settings:\n  ${problems.join('\n  ')}`);
+    throw new SettingsError(
+      { code: 'settings_invalid', parameters: {} },
+      result.error.issues.map((issue) => describeSettingIssue(issue, merged)),
+    );
   }
 
   const raw = result.data;
   if (raw.REDIS_URL && !raw.DATABASE_URL) {
-    throw new SettingsError(
-      'invalid settings:\n  REDIS_URL is set but DATABASE_URL is not: workers in other processes cannot open the ' +
-        'embedded database, so set DATABASE_URL=postgres://… or unset REDIS_URL',
-    );
+    throw new SettingsError({ code: 'settings_invalid', parameters: {} }, [
+      { code: 'settings_redis_without_database', parameters: {} },
+    ]);
   }
   return {
     dataDir: path.resolve(raw.DATA_DIR),

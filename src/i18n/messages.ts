@@ -3,7 +3,9 @@
  * code. `{name}` placeholders are filled from the message parameters.
  */
 
+import { cliMessages } from './cli-messages.js';
 import { connectorMessages } from './connector-messages.js';
+import { settingsMessages } from './settings-messages.js';
 
 export type Locale = 'zh-CN' | 'en';
 
@@ -646,6 +648,8 @@ const catalog = {
     en: '{count} record(s), {amount} CNY in total',
   },
   ...connectorMessages,
+  ...cliMessages,
+  ...settingsMessages,
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageCode = keyof typeof catalog;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { Decimal } from 'decimal.js';
 
 import { dayOf } from '../../billing/days.js';
@@ -12,10 +12,11 @@ import { translate } from '../../i18n/messages.js';
 import { parseCode, parseDate, parsePrice } from '../../inventory/validation.js';
 import { createContext, print, withDatabase } from '../context.js';
 import { formatTable } from '../output.js';
+import { invalidArgument } from '../usage.js';
 
 function parseLimit(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
-    throw new InvalidArgumentError('应为 1 到 100000 之间的整数 / use a whole number from 1 to 100000');
+    throw invalidArgument('cli_usage_whole_number', { min: 1, max: 100_000 });
   }
   return Number(value);
 }

@@ -21,6 +21,7 @@ import {
   CredentialsFileError,
   credentialsPath,
   readCredentials,
+  removeCredentials,
   saveCredentials,
   type SavedCredentials,
 } from '../credentials.js';
@@ -28,7 +29,7 @@ import {
 /**
  * Commands that work through the HTTP API of a running server instead of
  * opening the database, so they also work while `start` or `serve` keeps the
- * embedded data folder locked: `login` and `task run`.
+ * embedded data folder locked: `login`, `logout` and `task run`.
  */
 
 const DEFAULT_SERVER_URL = 'http://127.0.0.1:8000';
@@ -41,6 +42,8 @@ const MAX_WAIT_SECONDS = 7 * 24 * 3600;
  */
 const WAIT_PER_REQUEST_SECONDS = 30;
 const MAX_PIPED_PASSWORD_BYTES = 64 * 1024;
+/** Page size used to look up a saved token in the token list; the API allows up to 1000. */
+const TOKEN_LIST_PAGE_SIZE = 200;
 
 interface TaskRunView {
   id: number;
@@ -199,9 +202,16 @@ async function login(options: { url?: string; username: string }): Promise<void>
   const created = await withSession.request('POST', '/api/tokens/', { body: { name: tokenName } });
   const token = (created.body as { token?: unknown } | undefined)?.token;
 
+  const tokenId = (created.body as { id?: unknown } | undefined)?.id;
+
   let credentials: SavedCredentials;
   if (created.status === 201 && typeof token === 'string') {
-    credentials = { url, username, token };
+    credentials = {
+      url,
+      username,
+      token,
+      token_id: Number.isSafeInteger(tokenId) ? (tokenId as number) : undefined,
+    };
     await withSession.request('POST', '/api/auth/logout/').catch(() => undefined);
   } else if (created.status === 403 || created.status === 404 || created.status === 405) {
     // NOTE: a saved session expires, and task run then fails with 401 until the user logs in again.
@@ -224,8 +234,151 @@ async function login(options: { url?: string; username: string }): Promise<void>
   }
 
   const file = credentialsPath();
+  const previous = await readCredentials(file).catch((error: unknown) => {
+    // A damaged file names no token that could be revoked, and the new login replaces it.
+    if (error instanceof CredentialsFileError) return undefined;
+    throw error;
+  });
   await saveCredentials(file, credentials);
   console.log(translate('cli_login_succeeded', { url, username, file }, locale));
+
+  if (previous?.token && previous.url === url && previous.token !== credentials.token) {
+    await revokePreviousToken(url, previous, locale);
+  }
+}
+
+/** Revokes the token that a new login replaced; a failure only warns, because the new login is saved. */
+async function revokePreviousToken(url: string, previous: SavedCredentials, locale: Locale): Promise<void> {
+  const prefix = tokenPrefix(previous.token!);
+  const outcome = await revokeToken(url, previous.token!, previous.token_id, locale);
+  if (outcome.status === 'revoked') {
+    console.log(translate('cli_login_previous_revoked', { prefix }, locale));
+  } else if (outcome.status === 'failed') {
+    console.error(
+      `警告 / warning: ${translate('cli_login_previous_revoke_failed', { prefix, reason: outcome.reason }, locale)}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Revoking saved credentials
+
+type RevokeOutcome =
+  | { status: 'revoked' }
+  /** The server rejects the credentials already, so nothing is left to revoke. */
+  | { status: 'invalid' }
+  | { status: 'failed'; reason: string };
+
+/** Returns the start of a token as the token list shows it in `prefix`, which lets people tell tokens apart. */
+function tokenPrefix(token: string): string {
+  return token.slice(0, 10);
+}
+
+/**
+ * Revokes an API token through the API. The request authenticates with that
+ * token itself, so it works whichever user owns the token. Without a saved
+ * id, the token is looked up by its prefix in the owner's token list.
+ */
+async function revokeToken(
+  url: string,
+  token: string,
+  tokenId: number | undefined,
+  locale: Locale,
+): Promise<RevokeOutcome> {
+  const client = new ApiClient(url, { token }, locale);
+  try {
+    const id = tokenId ?? (await findTokenId(client, token, locale));
+    if (id === 'invalid') return { status: 'invalid' };
+    if (id === undefined) {
+      return {
+        status: 'failed',
+        reason: translate('cli_token_not_identified', { prefix: tokenPrefix(token) }, locale),
+      };
+    }
+    const response = await client.request('DELETE', `/api/tokens/${id}/`);
+    if (response.status === 204) return { status: 'revoked' };
+    if (response.status === 401) return { status: 'invalid' };
+    return { status: 'failed', reason: responseError(response, locale).message };
+  } catch (error) {
+    if (error instanceof RemoteCommandError) return { status: 'failed', reason: error.message };
+    throw error;
+  }
+}
+
+/**
+ * Returns the id of the unrevoked token in the owner's list whose prefix
+ * starts `token`, undefined unless exactly one matches, or 'invalid' when the
+ * server rejects the token.
+ */
+async function findTokenId(
+  client: ApiClient,
+  token: string,
+  locale: Locale,
+): Promise<number | 'invalid' | undefined> {
+  const matches: number[] = [];
+  for (let page = 1; ; page += 1) {
+    const response = await client.request(
+      'GET',
+      `/api/tokens/?page=${page}&page_size=${TOKEN_LIST_PAGE_SIZE}`,
+    );
+    if (response.status === 401) return 'invalid';
+    if (response.status !== 200) throw responseError(response, locale);
+    const body = response.body as {
+      next: string | null;
+      results: { id: number; prefix: string; revoked_at: string | null }[];
+    };
+    for (const listed of body.results) {
+      if (listed.revoked_at === null && token.startsWith(listed.prefix)) matches.push(listed.id);
+    }
+    if (!body.next) break;
+  }
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** Ends a saved session through POST /api/auth/logout/. */
+async function endSession(url: string, session: string, locale: Locale): Promise<RevokeOutcome> {
+  const client = new ApiClient(url, { session }, locale);
+  try {
+    const response = await client.request('POST', '/api/auth/logout/');
+    if (response.status >= 200 && response.status < 300) return { status: 'revoked' };
+    if (response.status === 401) return { status: 'invalid' };
+    return { status: 'failed', reason: responseError(response, locale).message };
+  } catch (error) {
+    if (error instanceof RemoteCommandError) return { status: 'failed', reason: error.message };
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// logout
+
+/**
+ * Revokes the saved token (or ends the saved session) and deletes the
+ * credentials file. When the server cannot revoke it, the file stays, so
+ * that the token is not forgotten while it still works.
+ */
+async function logout(): Promise<void> {
+  const locale = currentLocale();
+  const file = credentialsPath();
+  const saved = await readCredentials(file);
+  if (!saved) {
+    console.log(translate('cli_logout_not_logged_in', { file }, locale));
+    return;
+  }
+
+  const outcome = saved.token
+    ? await revokeToken(saved.url, saved.token, saved.token_id, locale)
+    : await endSession(saved.url, saved.session!, locale);
+  if (outcome.status === 'failed') {
+    throw new RemoteCommandError(
+      EXIT.failed,
+      translate('cli_logout_failed', { url: saved.url, reason: outcome.reason, file }, locale),
+    );
+  }
+
+  await removeCredentials(file);
+  const message = outcome.status === 'invalid' ? 'cli_logout_already_invalid' : 'cli_logout_succeeded';
+  console.log(translate(message, { url: saved.url, file }, locale));
 }
 
 // ---------------------------------------------------------------------------
@@ -342,10 +495,24 @@ export function registerRemoteCommands(program: Command): void {
       'after',
       '\n密码：终端中提示输入（不回显），或取自 CLOUD_PLATFORM_PASSWORD 或标准输入。' +
         '\n凭据保存在 CLOUD_PLATFORM_CREDENTIALS，默认 ~/.config/cloud-platform/credentials.json（权限 0600）。' +
+        '\n令牌名为 "cloud-platform CLI 用户名@主机名"；此前为同一服务器保存的令牌在新令牌保存后吊销。' +
         '\nPassword: typed at a prompt without echo, or taken from CLOUD_PLATFORM_PASSWORD or standard input.' +
-        '\nCredentials are saved to CLOUD_PLATFORM_CREDENTIALS, default ~/.config/cloud-platform/credentials.json (mode 0600).',
+        '\nCredentials are saved to CLOUD_PLATFORM_CREDENTIALS, default ~/.config/cloud-platform/credentials.json (mode 0600).' +
+        '\nThe token is named "cloud-platform CLI USER@HOST"; the token saved before for the same server is revoked once the new one is saved.',
     )
     .action((options: { url?: string; username: string }) => runRemote(() => login(options)));
+
+  program
+    .command('logout')
+    .description(
+      '吊销保存的 API 令牌并删除凭据文件 / revoke the saved API token and delete the credentials file',
+    )
+    .addHelpText(
+      'after',
+      '\n服务器无法吊销令牌时（例如无法连接），凭据文件保留不变，退出状态为 1。' +
+        '\nWhen the server cannot revoke the token (for example because it is unreachable), the file is kept and the exit status is 1.',
+    )
+    .action(() => runRemote(logout));
 
   const task =
     program.commands.find((command) => command.name() === 'task') ??

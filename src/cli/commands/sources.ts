@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 import { InformationSystemRepository } from '../../db/repositories/information-system.repository.js';
 import { DomainError } from '../../errors.js';
@@ -14,13 +14,34 @@ import {
 import type { SourceConfig } from '../../inventory/connectors/connector.js';
 import { createContext, print, withDatabase, type CommandContext } from '../context.js';
 import { formatTable } from '../output.js';
+import { invalidArgument } from '../usage.js';
 
 /** Rejections listed by `source test`; the count covers all of them. */
 const LISTED_REJECTIONS = 10;
 
+/** Exit statuses of `source test`; 2 (bad input) and 3 (database unusable) come from main.ts. */
+const SOURCE_TEST_EXIT = {
+  /** The sync would import every VM that the source returned. */
+  allImportable: 0,
+  /** The source could not be read, or the sync would reject every VM it returned. */
+  unusable: 1,
+  /** The sync would import some VMs and reject the others. */
+  partlyRejected: 4,
+} as const;
+
+const SOURCE_TEST_HELP = `
+退出状态 / exit status:
+  0  同步将导入读取到的全部虚拟机 / the sync would import every VM the source returned
+  1  无法读取数据源，或同步将拒绝读取到的全部虚拟机 / the source cannot be read, or the sync would reject every VM it returned
+  2  输入无效（数据源不存在、参数错误）/ invalid input (no such source, bad option)
+  3  无法使用数据库 / the database cannot be used
+  4  同步将拒绝部分虚拟机（记录无效或信息系统不存在），其余照常导入 / the sync would reject some VMs (invalid record or unknown information system) and import the rest
+预检脚本中，0 表示可以放心同步；能接受部分拒绝时，把 4 也视为通过。
+In a pre-flight script, 0 means the sync is safe to run; treat 4 as a pass too where some rejected VMs are acceptable.`;
+
 function parseSampleSize(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 1000) {
-    throw new InvalidArgumentError('应为 0 到 1000 之间的整数 / use a whole number from 0 to 1000');
+    throw invalidArgument('cli_usage_whole_number', { min: 0, max: 1000 });
   }
   return Number(value);
 }
@@ -95,21 +116,28 @@ export function registerSourceCommands(program: Command): void {
     .argument('<name>', '数据源名称 / source name')
     .option('--limit <count>', '显示的映射结果条数 / mapped records to print', parseSampleSize, 5)
     .option('--json', '以 JSON 输出 / print JSON')
+    .addHelpText('after', SOURCE_TEST_HELP)
     .action(async (name: string, options: { limit: number; json?: boolean }) => {
       const context = createContext();
       const definition = await findDefinition(context, name);
 
       const { report, systemCodes } = await testSource(context, definition, options.limit);
       await checkSystems(context, report, systemCodes);
+      classifyReport(report);
       print(options, report, () => formatReport(context, report));
-      if (report.status === 'failed') process.exitCode = 1;
+      process.exitCode = exitStatusOf(report);
     });
 }
 
 interface SourceTestReport {
   source: string;
   type: string;
-  status: 'succeeded' | 'failed';
+  /**
+   * `succeeded`: the sync would import every VM read; `partly_rejected` and
+   * `all_rejected`: it would reject some or all of them; `failed`: the source
+   * could not be read.
+   */
+  status: 'succeeded' | 'partly_rejected' | 'all_rejected' | 'failed';
   seconds: number;
   records: number;
   valid: number;
@@ -123,6 +151,8 @@ interface SourceTestReport {
   unknown_systems: { code: string; vms: number }[];
   /** Number of those systems, listed or not. */
   unknown_system_count: number;
+  /** VMs that a sync would import: valid records whose system is unset or active. */
+  importable: number;
   error?: string;
   error_code?: string;
 }
@@ -148,6 +178,7 @@ async function testSource(
     unknown_system_vms: 0,
     unknown_systems: [],
     unknown_system_count: 0,
+    importable: 0,
   };
   // System code → valid VMs that name it, checked against the database afterwards.
   const systemCodes = new Map<string, number>();
@@ -206,6 +237,27 @@ async function checkSystems(
   }
 }
 
+/** Sets the importable count and the status of a source that could be read. */
+function classifyReport(report: SourceTestReport): void {
+  if (report.status === 'failed') return;
+  report.importable = report.valid - report.unknown_system_vms;
+  if (report.importable === report.records) report.status = 'succeeded';
+  else if (report.importable === 0) report.status = 'all_rejected';
+  else report.status = 'partly_rejected';
+}
+
+function exitStatusOf(report: SourceTestReport): number {
+  switch (report.status) {
+    case 'succeeded':
+      return SOURCE_TEST_EXIT.allImportable;
+    case 'partly_rejected':
+      return SOURCE_TEST_EXIT.partlyRejected;
+    case 'all_rejected':
+    case 'failed':
+      return SOURCE_TEST_EXIT.unusable;
+  }
+}
+
 function formatReport(context: CommandContext, report: SourceTestReport): string {
   const locale = context.locale;
   if (report.status === 'failed') {
@@ -216,7 +268,8 @@ function formatReport(context: CommandContext, report: SourceTestReport): string
     );
   }
 
-  const lines = [translate('cli_source_test_succeeded', { name: report.source, ...report }, locale)];
+  const summary = report.status === 'succeeded' ? 'cli_source_test_succeeded' : 'cli_source_test_read';
+  const lines = [translate(summary, { name: report.source, ...report }, locale)];
   if (report.sample.length > 0) {
     lines.push('', translate('cli_source_test_sample', { count: report.sample.length }, locale));
     lines.push(
@@ -249,6 +302,19 @@ function formatReport(context: CommandContext, report: SourceTestReport): string
     lines.push('', translate('cli_source_test_rejections', { count: report.rejected }, locale));
     for (const rejection of report.rejections)
       lines.push(`  ${rejection.external_id ?? '?'}: ${rejection.reason}`);
+  }
+  const rejected = report.records - report.importable;
+  if (report.status === 'all_rejected') {
+    lines.push('', translate('cli_source_test_all_rejected', { records: report.records }, locale));
+  } else if (report.status === 'partly_rejected') {
+    lines.push(
+      '',
+      translate(
+        'cli_source_test_partly_rejected',
+        { rejected, records: report.records, importable: report.importable },
+        locale,
+      ),
+    );
   }
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { DomainError } from '../../errors.js';
+import { sourceProblem } from '../../i18n/settings-messages.js';
 import type { Logger } from '../../logger.js';
 import type { InventorySource } from '../source.js';
 
@@ -46,35 +47,35 @@ export function defineConnector<Config extends SourceConfig>(connector: Connecto
 }
 
 export const sourceName = z
-  .string({ error: 'must be a text value' })
-  .regex(
-    SOURCE_NAME_PATTERN,
-    'must be 1 to 32 lower-case letters, digits, - or _, starting with a letter, e.g. openstack-prod',
-  )
+  .string({ error: sourceProblem('source_problem_text') })
+  .regex(SOURCE_NAME_PATTERN, sourceProblem('source_problem_name_pattern'))
   .refine((name) => name !== RESERVED_SOURCE_NAME, {
-    error: 'local is reserved for the VMs kept in the product database; choose another name',
+    error: sourceProblem('source_problem_name_reserved'),
   });
 
 /** Fields every connector accepts: name, timeouts, retries and TLS settings. */
 export const commonSourceFields = {
   name: sourceName,
   timeout_seconds: z
-    .number({ error: 'must be a number of seconds' })
-    .positive('must be more than 0 seconds')
-    .max(3600, 'must be at most 3600 seconds')
+    .number({ error: sourceProblem('source_problem_seconds') })
+    .positive(sourceProblem('source_problem_seconds_positive'))
+    .max(3600, sourceProblem('source_problem_seconds_max'))
     .default(30),
   retries: z
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(0, 'must be at least 0')
-    .max(10, 'must be at most 10')
+    .number({ error: sourceProblem('source_problem_whole_number') })
+    .int(sourceProblem('source_problem_whole_number'))
+    .min(0, sourceProblem('source_problem_min'))
+    .max(10, sourceProblem('source_problem_max'))
     .default(3),
-  verify_tls: z.boolean({ error: 'must be true or false' }).default(true),
-  ca_file: z.string({ error: 'must be the path of a PEM file' }).min(1, 'must not be empty').optional(),
+  verify_tls: z.boolean({ error: sourceProblem('source_problem_boolean') }).default(true),
+  ca_file: z
+    .string({ error: sourceProblem('source_problem_pem_path') })
+    .min(1, sourceProblem('source_problem_empty'))
+    .optional(),
 };
 
 /** Schema of an http:// or https:// URL without credentials in it. */
-export const httpUrl = z.string({ error: 'must be a URL' }).refine(
+export const httpUrl = z.string({ error: sourceProblem('source_problem_url') }).refine(
   (text) => {
     try {
       const url = new URL(text);
@@ -83,16 +84,19 @@ export const httpUrl = z.string({ error: 'must be a URL' }).refine(
       return false;
     }
   },
-  { error: 'must be an http:// or https:// URL without user name or password in it' },
+  { error: sourceProblem('source_problem_http_url') },
 );
 
 /** Returns the schema fields of secret `field`: the value inline, or `field_env`, the name of an environment variable that contains it. */
 export function secretFields<Field extends string>(field: Field) {
   return {
-    [field]: z.string({ error: 'must be a text value' }).min(1, 'must not be empty').optional(),
+    [field]: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .optional(),
     [`${field}_env`]: z
-      .string({ error: 'must be the name of an environment variable' })
-      .regex(ENV_NAME_PATTERN, 'must be the name of an environment variable, e.g. OPENSTACK_PASSWORD')
+      .string({ error: sourceProblem('source_problem_env_name') })
+      .regex(ENV_NAME_PATTERN, sourceProblem('source_problem_env_name_pattern'))
       .optional(),
   } as Record<Field | `${Field}_env`, z.ZodOptional<z.ZodString>>;
 }
@@ -107,9 +111,8 @@ export function requireSecrets(fields: readonly string[]) {
         context.addIssue({
           code: 'custom',
           path: [field],
-          message: inline
-            ? `give either ${field} or ${field}_env, not both`
-            : `missing: give ${field}_env (the name of an environment variable that holds it) or ${field}`,
+          message: sourceProblem(inline ? 'source_problem_secret_twice' : 'source_problem_secret_missing'),
+          params: { field },
         });
       }
     }

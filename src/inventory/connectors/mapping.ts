@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { sourceProblem } from '../../i18n/settings-messages.js';
+
 /**
  * Rules that assign a VM to an information system by its cluster, folder or
  * name. Rules are tried in order and the first match wins; a VM that matches
@@ -30,12 +32,21 @@ export function compilePattern(pattern: string): RegExp {
 
 export const mappingRuleSchema = z
   .object({
-    cluster: z.string().min(1).optional(),
-    folder: z.string().min(1).optional(),
-    name: z.string().min(1).optional(),
+    cluster: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .optional(),
+    folder: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .optional(),
+    name: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .optional(),
     system_code: z
-      .string()
-      .regex(SYSTEM_CODE, 'system_code must be 1 to 64 letters, digits, dots, underscores or hyphens')
+      .string({ error: sourceProblem('source_problem_rule_system_code') })
+      .regex(SYSTEM_CODE, sourceProblem('source_problem_rule_system_code'))
       .nullable(),
   })
   .strict()
@@ -44,7 +55,8 @@ export const mappingRuleSchema = z
     if (fields.length !== 1) {
       context.addIssue({
         code: 'custom',
-        message: `a mapping rule needs exactly one of cluster, folder or name; got ${fields.join(', ') || 'none'}`,
+        message: sourceProblem('source_problem_rule_fields'),
+        params: { fields: fields.join(', ') || 'none' },
       });
       return;
     }
@@ -55,7 +67,8 @@ export const mappingRuleSchema = z
       context.addIssue({
         code: 'custom',
         path: [field],
-        message: `invalid regular expression ${rule[field]}: ${(error as Error).message}`,
+        message: sourceProblem('source_problem_rule_regex'),
+        params: { pattern: rule[field], error: (error as Error).message },
       });
     }
   });

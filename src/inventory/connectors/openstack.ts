@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { DomainError } from '../../errors.js';
+import { sourceProblem } from '../../i18n/settings-messages.js';
 import type { Logger } from '../../logger.js';
 import type { InventoryRecordInput, InventorySource } from '../source.js';
 import {
@@ -30,38 +31,45 @@ export const openstackSchema = z
     type: z.literal('openstack'),
     ...commonSourceFields,
     auth_url: httpUrl,
-    username: z.string({ error: 'must be a text value' }).min(1, 'must not be empty'),
+    username: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty')),
     ...secretFields('password'),
     user_domain_name: z
-      .string({ error: 'must be a text value' })
-      .min(1, 'must not be empty')
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
       .default('Default'),
-    project_name: z.string({ error: 'must be a text value' }).min(1, 'must not be empty'),
+    project_name: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty')),
     project_domain_name: z
-      .string({ error: 'must be a text value' })
-      .min(1, 'must not be empty')
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
       .default('Default'),
-    region: z.string({ error: 'must be a text value' }).min(1, 'must not be empty').optional(),
+    region: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .optional(),
     interface: z
-      .enum(['public', 'internal', 'admin'], { error: 'must be public, internal or admin' })
+      .enum(['public', 'internal', 'admin'], { error: sourceProblem('source_problem_interface') })
       .default('public'),
     page_size: z
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(10_000, 'must be at most 10000')
+      .number({ error: sourceProblem('source_problem_whole_number') })
+      .int(sourceProblem('source_problem_whole_number'))
+      .min(1, sourceProblem('source_problem_min'))
+      .max(10_000, sourceProblem('source_problem_max'))
       .default(1000),
     system_metadata_key: z
-      .string({ error: 'must be a text value' })
-      .min(1, 'must not be empty')
-      .max(255, 'must have at most 255 characters')
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .max(255, sourceProblem('source_problem_max_length'))
       .default('cloud_platform_system'),
     system_tag_prefix: z
-      .string({ error: 'must be a text value' })
-      .min(1, 'must not be empty')
-      .max(60, 'must have at most 60 characters')
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .max(60, sourceProblem('source_problem_max_length'))
       .optional(),
-    include_volumes: z.boolean({ error: 'must be true or false' }).default(true),
+    include_volumes: z.boolean({ error: sourceProblem('source_problem_boolean') }).default(true),
   })
   .strict()
   .superRefine(requireSecrets(['password']));

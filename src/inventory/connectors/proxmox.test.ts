@@ -260,7 +260,10 @@ describe('Proxmox helpers', () => {
     });
 
     expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.message).toBe(
+    const [issue] = result.error!.issues;
+    expect(issue?.path).toEqual(['token_id']);
+    expect(issue?.message).toBe('source_problem_proxmox_token_id');
+    expect(translate('source_problem_proxmox_token_id', {}, 'en')).toBe(
       'must have the form USER@REALM!TOKENID, e.g. billing@pve!sync',
     );
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { DomainError } from '../../errors.js';
 import type { VmStatus } from '../../db/schema.js';
+import { sourceProblem } from '../../i18n/settings-messages.js';
 import type { Logger } from '../../logger.js';
 import type { InventoryRecordInput, InventorySource } from '../source.js';
 import {
@@ -27,22 +28,22 @@ export const proxmoxSchema = z
     ...commonSourceFields,
     url: httpUrl,
     token_id: z
-      .string({ error: 'must be a text value' })
+      .string({ error: sourceProblem('source_problem_text') })
       .regex(
         /^[^\s@!=]+@[^\s@!=]+![A-Za-z][A-Za-z0-9._-]*$/,
-        'must have the form USER@REALM!TOKENID, e.g. billing@pve!sync',
+        sourceProblem('source_problem_proxmox_token_id'),
       ),
     ...secretFields('token_secret'),
     system_tag_prefix: z
-      .string({ error: 'must be a text value' })
-      .min(1, 'must not be empty')
-      .max(60, 'must have at most 60 characters')
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty'))
+      .max(60, sourceProblem('source_problem_max_length'))
       .default('system-'),
     page_size: z
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(10_000, 'must be at most 10000')
+      .number({ error: sourceProblem('source_problem_whole_number') })
+      .int(sourceProblem('source_problem_whole_number'))
+      .min(1, sourceProblem('source_problem_min'))
+      .max(10_000, sourceProblem('source_problem_max'))
       .default(1000),
   })
   .strict()

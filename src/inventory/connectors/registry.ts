@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 
 import { DomainError } from '../../errors.js';
+import { translate, type MessageParameters } from '../../i18n/messages.js';
+import { isSourceProblemCode, type SourceProblemCode } from '../../i18n/settings-messages.js';
 import type { Connector, SourceConfig } from './connector.js';
 import { openstackConnector } from './openstack.js';
 import { proxmoxConnector } from './proxmox.js';
@@ -33,7 +35,19 @@ export function getConnector(type: unknown, source: string): Connector {
 /** One problem of a source entry: the field path and what is wrong with it. */
 export interface SourceConfigIssue {
   field: string;
+  /** Catalog code and parameters of the problem, for a message in the reader's language. */
+  code: SourceProblemCode;
+  parameters: MessageParameters;
+  /** The problem in English, as the API's inventory_source_invalid error words it. */
   problem: string;
+}
+
+function sourceIssue(
+  field: string,
+  code: SourceProblemCode,
+  parameters: MessageParameters = {},
+): SourceConfigIssue {
+  return { field, code, parameters, problem: translate(code, parameters, 'en') };
 }
 
 /**
@@ -46,7 +60,7 @@ export function validateSourceConfig(
   label: string,
 ): { config: SourceConfig; connector: Connector } | { issues: SourceConfigIssue[]; source: string } {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    return { source: label, issues: [{ field: '(entry)', problem: 'must be a mapping of settings' }] };
+    return { source: label, issues: [sourceIssue('(entry)', 'source_problem_entry_mapping')] };
   }
   const raw = entry as Record<string, unknown>;
   const source = typeof raw.name === 'string' && raw.name !== '' ? raw.name : label;
@@ -55,21 +69,19 @@ export function validateSourceConfig(
   try {
     connector = getConnector(raw.type, source);
   } catch {
-    const problem =
+    const types = connectorTypes().join(', ');
+    const issue =
       raw.type === undefined
-        ? `missing: use one of ${connectorTypes().join(', ')}`
-        : `"${String(raw.type)}" is not a known type: use one of ${connectorTypes().join(', ')}`;
-    return { source, issues: [{ field: 'type', problem }] };
+        ? sourceIssue('type', 'source_problem_type_missing', { types })
+        : sourceIssue('type', 'source_problem_type_unknown', { type: String(raw.type), types });
+    return { source, issues: [issue] };
   }
 
   const result = (connector.schema as z.ZodType<SourceConfig>).safeParse(entry);
   if (result.success) return { config: result.data, connector };
   return {
     source,
-    issues: result.error.issues.map((issue) => ({
-      field: issueField(issue),
-      problem: describeIssue(issue, connector),
-    })),
+    issues: result.error.issues.map((issue) => describeIssue(issue, connector)),
   };
 }
 
@@ -95,11 +107,27 @@ function issueField(issue: z.core.$ZodIssue): string {
 }
 
 /** Words an issue for an operator. Never quotes the value, because it may be a secret. */
-function describeIssue(issue: z.core.$ZodIssue, connector: Connector): string {
+function describeIssue(issue: z.core.$ZodIssue, connector: Connector): SourceConfigIssue {
+  const field = issueField(issue);
   if (issue.code === 'unrecognized_keys') {
     const known = Object.keys((connector.schema as unknown as { shape?: object }).shape ?? {});
-    return `unknown setting(s) ${issue.keys.join(', ')}; known settings: ${known.join(', ')}`;
+    return sourceIssue(field, 'source_problem_unknown_keys', {
+      keys: issue.keys.join(', '),
+      known: known.join(', '),
+    });
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'missing: this setting is required';
-  return issue.message;
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return sourceIssue(field, 'source_problem_required');
+  }
+  if (isSourceProblemCode(issue.message)) {
+    // Bounds come from the issue, so a schema states each limit once.
+    const parameters: MessageParameters = {
+      ...(issue.code === 'too_small' ? { min: String(issue.minimum) } : {}),
+      ...(issue.code === 'too_big' ? { max: String(issue.maximum) } : {}),
+      ...(issue.code === 'custom' ? issue.params : {}),
+    };
+    return sourceIssue(field, issue.message, parameters);
+  }
+  // NOTE: a zod message that no schema sets (a default one) stays in English.
+  return sourceIssue(field, 'source_problem_other', { detail: issue.message });
 }

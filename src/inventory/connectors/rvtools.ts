@@ -2,6 +2,7 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
+import { sourceProblem } from '../../i18n/settings-messages.js';
 import { commonSourceFields, defineConnector } from './connector.js';
 import { mappingRuleSchema } from './mapping.js';
 import { RvtoolsInventorySource } from './rvtools/rvtools-source.js';
@@ -19,15 +20,15 @@ export const rvtoolsSchema = z
     type: z.literal('rvtools'),
     ...commonSourceFields,
     path: z
-      .string({ error: 'must be the path of an RVTools export' })
-      .regex(/\.(xlsx|csv)$/i, 'must end in .xlsx, or in .csv for the vInfo tab saved as CSV')
+      .string({ error: sourceProblem('source_problem_rvtools_path') })
+      .regex(/\.(xlsx|csv)$/i, sourceProblem('source_problem_rvtools_extension'))
       .optional(),
-    mapping: z.array(mappingRuleSchema, { error: 'must be a list of rules' }).default([]),
+    mapping: z.array(mappingRuleSchema, { error: sourceProblem('source_problem_rules_list') }).default([]),
     page_size: z
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(10_000, 'must be at most 10000')
+      .number({ error: sourceProblem('source_problem_whole_number') })
+      .int(sourceProblem('source_problem_whole_number'))
+      .min(1, sourceProblem('source_problem_min'))
+      .max(10_000, sourceProblem('source_problem_max'))
       .default(1000),
   })
   .strict();

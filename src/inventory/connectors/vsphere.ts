@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { sourceProblem } from '../../i18n/settings-messages.js';
 import {
   commonSourceFields,
   defineConnector,
@@ -21,28 +22,30 @@ export const vsphereSchema = z
     type: z.literal('vsphere'),
     ...commonSourceFields,
     url: httpUrl,
-    username: z.string({ error: 'must be a text value' }).min(1, 'must not be empty'),
+    username: z
+      .string({ error: sourceProblem('source_problem_text') })
+      .min(1, sourceProblem('source_problem_empty')),
     ...secretFields('password'),
     api: z
       .enum(['auto', 'api', 'rest'], {
-        error: 'must be api (vCenter 7.0U2 and later), rest (6.5 to 7.0U1) or auto (try api, then rest)',
+        error: sourceProblem('source_problem_vsphere_api'),
       })
       .default('auto'),
     tag_category: z
-      .string({ error: 'must be the name of a vSphere tag category' })
-      .min(1, 'must not be empty')
+      .string({ error: sourceProblem('source_problem_tag_category') })
+      .min(1, sourceProblem('source_problem_empty'))
       .optional(),
     concurrency: z
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(64, 'must be at most 64')
+      .number({ error: sourceProblem('source_problem_whole_number') })
+      .int(sourceProblem('source_problem_whole_number'))
+      .min(1, sourceProblem('source_problem_min'))
+      .max(64, sourceProblem('source_problem_max'))
       .default(8),
     page_size: z
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(10_000, 'must be at most 10000')
+      .number({ error: sourceProblem('source_problem_whole_number') })
+      .int(sourceProblem('source_problem_whole_number'))
+      .min(1, sourceProblem('source_problem_min'))
+      .max(10_000, sourceProblem('source_problem_max'))
       .default(500),
   })
   .strict()
