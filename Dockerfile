@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # One image for every cloud-platform process. The command picks the process:
-#   docker run IMAGE            # serve: REST API and console on port 8000
+#   docker run IMAGE            # serve: REST API on port 8000
 #   docker run IMAGE worker --queues billing --concurrency 2
 #   docker run IMAGE beat | monitor --port 5555 | migrate | doctor
 # docker-compose.yml runs the whole distributed shape; see docs/production.md.

@@ -21,8 +21,20 @@ const run = promisify(execFile);
 const CLI = path.resolve('src/cli/main.ts');
 const TSX = path.resolve('node_modules/.bin/tsx');
 const QUEUES = ['billing', 'monitoring'];
-/** How the supervisor programs and systemd units start the CLI. */
-const NODE_PREFIX = '/usr/bin/node /opt/cloud-platform/dist/cli/main.js ';
+/** How the supervisor programs and systemd units start the CLI, with Node.js flags between node and the script. */
+const NODE_COMMAND = /^\/usr\/bin\/node((?: --[\w-]+=\S+)*) \/opt\/cloud-platform\/dist\/cli\/main\.js (.+)$/;
+/** Node.js flags that deployment files may pass: the young generation's semi-space in MiB. */
+const NODE_FLAG = /^--max-semi-space-size=[1-9]\d*$/;
+
+/** Splits a command line of NODE_COMMAND into the CLI's arguments, after checking its Node.js flags. */
+function cliArguments(commandLine: string): string {
+  const match = NODE_COMMAND.exec(commandLine);
+  expect(match, commandLine).not.toBeNull();
+  for (const flag of match![1]!.trim().split(/\s+/).filter(Boolean)) {
+    expect(flag, commandLine).toMatch(NODE_FLAG);
+  }
+  return match![2]!;
+}
 
 type OptionCheck = (value: string) => boolean;
 
@@ -69,7 +81,10 @@ function dockerfileInvocations(): Invocation[] {
   const dockerfile = read('Dockerfile');
   const entrypoint = /^ENTRYPOINT (.+)$/m.exec(dockerfile)?.[1];
   const command = /^CMD (.+)$/m.exec(dockerfile)?.[1];
-  expect(JSON.parse(entrypoint ?? 'null')).toEqual(['node', 'dist/cli/main.js']);
+  const nodeCommand = JSON.parse(entrypoint ?? 'null') as string[];
+  expect(nodeCommand[0]).toBe('node');
+  expect(nodeCommand.at(-1)).toBe('dist/cli/main.js');
+  for (const flag of nodeCommand.slice(1, -1)) expect(flag).toMatch(NODE_FLAG);
   return [{ file: 'Dockerfile', args: JSON.parse(command ?? '[]') as string[] }];
 }
 
@@ -85,8 +100,7 @@ function composeInvocations(): Invocation[] {
 function supervisorInvocations(): Invocation[] {
   const file = 'deploy/supervisor/cloud-platform.conf';
   return [...read(file).matchAll(/^command=(.+)$/gm)].map((match) => {
-    expect(match[1]!.startsWith(NODE_PREFIX), match[1]).toBe(true);
-    return { file, args: match[1]!.slice(NODE_PREFIX.length).trim().split(/\s+/) };
+    return { file, args: cliArguments(match[1]!).trim().split(/\s+/) };
   });
 }
 
@@ -101,14 +115,12 @@ function systemdInvocations(): Invocation[] {
     const file = `deploy/systemd/${unit}`;
     const text = read(file);
     const execStart = /^ExecStart=(.+)$/m.exec(text)?.[1] ?? '';
-    expect(execStart.startsWith(NODE_PREFIX), execStart).toBe(true);
     const concurrency = /^Environment=WORKER_CONCURRENCY=(\d+)$/m.exec(text)?.[1];
     // A templated unit runs once per queue, named by its instance (%i).
     const instances = unit.includes('@') ? QUEUES : [''];
     return instances.map((instance) => ({
       file: instance ? `${file} (${instance})` : file,
-      args: execStart
-        .slice(NODE_PREFIX.length)
+      args: cliArguments(execStart)
         .replaceAll('%i', instance)
         .replaceAll('${WORKER_CONCURRENCY}', concurrency ?? '')
         .trim()
