@@ -29,6 +29,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { vmRoutes } from './routes/vms.js';
 import { ErrorResponse } from './schemas.js';
+import { shortenText } from './validation-messages.js';
 import { strictValidatorCompiler } from './validator.js';
 
 export interface AppDependencies {
@@ -86,10 +87,24 @@ export interface AppOptions {
 
 /** Builds the HTTP API: routes under /api/, OpenAPI at /api/schema/, interactive docs at /api/docs/. */
 export async function buildApp(deps: AppDependencies, options: AppOptions = {}) {
+  const headers = securityHeaders();
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }),
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 1024 * 1024,
+    // A URL the router cannot decode (e.g. `/api/%E0/`) gets the error shape
+    // of every other 400 instead of Fastify's English one. No hook has run, so
+    // the security headers are added here.
+    frameworkErrors: (_error, request, reply) => {
+      reply.headers(headers);
+      return sendError(
+        reply,
+        400,
+        'invalid_url',
+        { url: shortenText(request.raw.url ?? '') },
+        localeFromAcceptLanguage(request.headers['accept-language']),
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('deps', deps);
@@ -108,7 +123,6 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
   );
 
   // helmet's security headers on every response, 404s and errors included.
-  const headers = securityHeaders();
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();

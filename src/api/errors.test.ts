@@ -194,4 +194,22 @@ describe('request errors', () => {
       },
     ]);
   });
+
+  it('rejects a URL that cannot be decoded', async () => {
+    const chinese = await world.request('admin', 'GET', '/api/tenants/%E0%A4%A/');
+    expect(chinese.statusCode).toBe(400);
+    expect(chinese.json()).toEqual({
+      code: 'invalid_url',
+      message: 'URL 无效：/api/tenants/%E0%A4%A/；请检查路径与查询参数中的百分号编码（如 %E4%B8%AD）',
+    });
+    expect(chinese.headers['x-content-type-options']).toBe('nosniff');
+
+    const english = await world.request('admin', 'GET', '/api/tenants/%E0%A4%A/', undefined, {
+      'accept-language': 'en',
+    });
+    expect(english.statusCode).toBe(400);
+    expect(english.json<{ message: string }>().message).toBe(
+      'invalid URL: /api/tenants/%E0%A4%A/; check the percent-encoding (such as %E4%B8%AD) of its path and query',
+    );
+  });
 });

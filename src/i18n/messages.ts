@@ -392,6 +392,10 @@ const catalog = {
     en: 'permission denied: role {role} cannot do this',
   },
   not_found: { 'zh-CN': '资源不存在：{path}', en: 'not found: {path}' },
+  invalid_url: {
+    'zh-CN': 'URL 无效：{url}；请检查路径与查询参数中的百分号编码（如 %E4%B8%AD）',
+    en: 'invalid URL: {url}; check the percent-encoding (such as %E4%B8%AD) of its path and query',
+  },
   object_not_found: { 'zh-CN': '{resource_zh} {id} 不存在', en: '{resource} {id} not found' },
   validation_failed: {
     'zh-CN': '请求参数无效：{summary}',
