@@ -19,6 +19,14 @@ export interface ChannelSubscription {
 /** First and maximum wait before reconnecting a lost listening connection, in milliseconds. */
 const RECONNECT_FIRST_MS = 500;
 const RECONNECT_MAX_MS = 30_000;
+/** Time allowed to open the connection and for each statement on it, in milliseconds. */
+const STATEMENT_TIMEOUT_MS = 10_000;
+/**
+ * Interval of the statement that checks an idle listening connection, in
+ * milliseconds. A connection that a firewall or NAT dropped without a reset
+ * reports nothing by itself, and its notifications would be lost unnoticed.
+ */
+const HEARTBEAT_MS = 30_000;
 
 /**
  * Listens on one channel of a PostgreSQL server over a connection of its own,
@@ -29,6 +37,7 @@ const RECONNECT_MAX_MS = 30_000;
 export class PostgresChannelSubscription implements ChannelSubscription {
   private client: pg.Client | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs = RECONNECT_FIRST_MS;
   private closed = false;
   /** Clients whose loss was reported: a failed client emits 'error' and 'end', and its connect() rejects. */
@@ -49,13 +58,18 @@ export class PostgresChannelSubscription implements ChannelSubscription {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeatTimer);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      connectionTimeoutMillis: STATEMENT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS,
+    });
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.listener.onNotification(message.payload ?? '');
     });
@@ -77,6 +91,11 @@ export class PostgresChannelSubscription implements ChannelSubscription {
 
     this.client = client;
     this.reconnectDelayMs = RECONNECT_FIRST_MS;
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      client.query('SELECT 1').catch((error: Error) => this.lose(client, error));
+    }, HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
     this.logger.debug({ channel: this.channel }, 'listening for PostgreSQL notifications');
     this.listener.onListening();
   }
@@ -85,7 +104,10 @@ export class PostgresChannelSubscription implements ChannelSubscription {
   private lose(client: pg.Client, error: Error | undefined): void {
     if (this.lostClients.has(client)) return;
     this.lostClients.add(client);
-    if (this.client === client) this.client = undefined;
+    if (this.client === client) {
+      this.client = undefined;
+      clearInterval(this.heartbeatTimer);
+    }
     client.end().catch(() => undefined);
     this.listener.onInterrupted();
     if (this.closed) return;

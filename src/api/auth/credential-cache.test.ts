@@ -9,7 +9,7 @@ import { TaskRunner } from '../../tasks/runner.js';
 import { availableBackends } from '../../../test/support/databases.js';
 import { createApiWorld, type ApiWorld } from '../../../test/support/api.js';
 import { buildApp } from '../app.js';
-import { CredentialCache } from './credential-cache.js';
+import { CREDENTIAL_MAX_AGE_MS, CredentialCache } from './credential-cache.js';
 import { hashSecret } from './secrets.js';
 import { startSession } from './sessions.js';
 
@@ -50,6 +50,16 @@ describe('CredentialCache', () => {
     cache.onNotification();
     cache.set('token:a', credential(), generation);
     expect(cache.get('token:a')).toBeUndefined();
+  });
+
+  it('looks a credential up again after a minute', () => {
+    const cache = new CredentialCache();
+    cache.onListening();
+    const storedAt = Date.parse('2026-12-05T00:00:00Z');
+    cache.set('token:a', credential(), cache.generation, storedAt);
+    expect(cache.get('token:a', storedAt + CREDENTIAL_MAX_AGE_MS - 1)).toEqual(credential());
+    expect(cache.get('token:a', storedAt + CREDENTIAL_MAX_AGE_MS)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 
   it('keeps at most 10,000 credentials, dropping the oldest', () => {

@@ -10,6 +10,13 @@ export type CachedCredential =
 const MAX_ENTRIES = 10_000;
 
 /**
+ * Age in milliseconds after which a credential is looked up again, even
+ * without a notification. It bounds how long a notification lost in a way
+ * that the subscription cannot detect keeps a revoked credential valid.
+ */
+export const CREDENTIAL_MAX_AGE_MS = 60_000;
+
+/**
  * The callers of recently used API tokens and sessions, by the SHA-256 hash
  * of the secret, so that a request needs no database statement to
  * authenticate. That saves one of the two statements of a page of billing
@@ -21,10 +28,11 @@ const MAX_ENTRIES = 10_000;
  * subscription is listening, so a process that cannot receive notifications
  * authenticates every request against the database. A lookup that started
  * before an emptying is not stored (`generation`), so a credential revoked
- * during the lookup is not cached as valid.
+ * during the lookup is not cached as valid. Entries expire after
+ * CREDENTIAL_MAX_AGE_MS in any case.
  */
 export class CredentialCache implements ChannelListener {
-  private readonly entries = new Map<string, CachedCredential>();
+  private readonly entries = new Map<string, { credential: CachedCredential; storedAt: number }>();
   private listening = false;
   private emptied = 0;
 
@@ -33,18 +41,26 @@ export class CredentialCache implements ChannelListener {
     return this.emptied;
   }
 
-  get(secretHash: string): CachedCredential | undefined {
-    return this.listening ? this.entries.get(secretHash) : undefined;
+  /** Returns the credential stored for `secretHash` less than CREDENTIAL_MAX_AGE_MS before `now`. */
+  get(secretHash: string, now = Date.now()): CachedCredential | undefined {
+    if (!this.listening) return undefined;
+    const entry = this.entries.get(secretHash);
+    if (entry === undefined) return undefined;
+    if (now - entry.storedAt >= CREDENTIAL_MAX_AGE_MS) {
+      this.entries.delete(secretHash);
+      return undefined;
+    }
+    return entry.credential;
   }
 
   /** Stores a credential looked up at `generation`, unless the cache was emptied since. */
-  set(secretHash: string, credential: CachedCredential, generation: number): void {
+  set(secretHash: string, credential: CachedCredential, generation: number, now = Date.now()): void {
     if (!this.listening || generation !== this.emptied) return;
     if (this.entries.size >= MAX_ENTRIES && !this.entries.has(secretHash)) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(secretHash, credential);
+    this.entries.set(secretHash, { credential, storedAt: now });
   }
 
   delete(secretHash: string): void {
