@@ -142,7 +142,7 @@ const catalog = {
     en: 'provider "{provider}" of inventory source {source} is already used by {other}; give each source its own provider',
   },
   inventory_source_invalid: {
-    'zh-CN': '资源清单数据源 {source} 的配置项 {field} 无效：{problem}',
+    'zh-CN': '资源清单数据源 {source} 的配置项 {field} 无效：{problem_zh}',
     en: 'invalid setting {field} of inventory source {source}: {problem}',
   },
   inventory_source_type_unknown: {

@@ -99,6 +99,16 @@ describe('inventory sources API', () => {
     );
     expect(response.json().details[0].field).toBe('interface');
     expect(response.body).not.toContain(SECRET);
+
+    const chinese = await world.request('admin', 'POST', URL, {
+      ...openstack,
+      name: 'openstack-test',
+      interface: 'private',
+    });
+    expect(chinese.statusCode).toBe(400);
+    expect(chinese.json().message).toBe(
+      '资源清单数据源 openstack-test 的配置项 interface 无效：应为 public、internal 或 admin',
+    );
   });
 
   it('rejects a source given both a secret and its variable', async () => {

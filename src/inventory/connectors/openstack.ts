@@ -309,6 +309,7 @@ class NovaReader {
           source: this.config.name,
           field: 'region',
           problem: `the catalog has ${type} endpoints in several regions (${[...regions].join(', ')}); set region to one of them`,
+          problem_zh: `服务目录中 ${type} 的端点分布在多个区域（${[...regions].join('、')}）；请将 region 设为其中之一`,
         });
       }
       const [match] = matches;

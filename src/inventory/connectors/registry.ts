@@ -95,7 +95,12 @@ export function parseSourceConfig(
   const [first] = result.issues;
   throw new DomainError(
     'inventory_source_invalid',
-    { source: result.source, field: first!.field, problem: first!.problem },
+    {
+      source: result.source,
+      field: first!.field,
+      problem: first!.problem,
+      problem_zh: translate(first!.code, first!.parameters, 'zh-CN'),
+    },
     first!.field,
   );
 }
