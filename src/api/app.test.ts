@@ -110,12 +110,13 @@ describe('API basics', () => {
   });
 
   it('sends security headers on every response', async () => {
-    // The headers that @fastify/helmet 13.0 with helmet 8.3 sent for this configuration.
+    // The headers that @fastify/helmet 13.0 with helmet 8.3 sent for this
+    // configuration, without upgrade-insecure-requests over plain HTTP.
     const expected = {
       'content-security-policy':
         "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';" +
         "frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self' 'unsafe-inline';" +
-        "script-src-attr 'none';style-src 'self' 'unsafe-inline';upgrade-insecure-requests",
+        "script-src-attr 'none';style-src 'self' 'unsafe-inline'",
       'cross-origin-opener-policy': 'same-origin',
       'cross-origin-resource-policy': 'same-origin',
       'origin-agent-cluster': '?1',
@@ -142,6 +143,20 @@ describe('API basics', () => {
     expect(responses.invalid.statusCode).toBe(400);
     for (const response of Object.values(responses)) {
       expect(response.headers).toMatchObject(expected);
+    }
+  });
+
+  it('asks browsers to upgrade requests only behind HTTPS', async () => {
+    const upgrade = /(^|;)upgrade-insecure-requests($|;)/;
+    const plain = await world.request('anonymous', 'GET', '/api/docs/');
+    expect(plain.headers['content-security-policy']).not.toMatch(upgrade);
+
+    const secureWorld = await createApiWorld('pglite', { environment: { SECURE_COOKIES: 'true' } });
+    try {
+      const secure = await secureWorld.request('anonymous', 'GET', '/api/docs/');
+      expect(secure.headers['content-security-policy']).toMatch(upgrade);
+    } finally {
+      await secureWorld.close();
     }
   });
 });

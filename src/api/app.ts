@@ -59,8 +59,13 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'QUER
  * called it, which took about 3 % of the server's CPU time under load. The
  * headers are the same for every request as long as no Content-Security-Policy
  * directive is a function (a nonce, for example).
+ *
+ * `upgrade-insecure-requests` is sent only with SECURE_COOKIES, the setting
+ * of a deployment behind HTTPS. Over plain HTTP, such as the embedded shape
+ * on a LAN address, it makes browsers load /api/docs/'s scripts over HTTPS,
+ * which fails.
  */
-function securityHeaders(): Record<string, string> {
+function securityHeaders(servedOverHttps: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value),
@@ -69,7 +74,11 @@ function securityHeaders(): Record<string, string> {
   const middleware = helmet({
     // The Swagger UI page needs inline styles and scripts of its own origin.
     contentSecurityPolicy: {
-      directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'"] },
+      directives: {
+        'script-src': ["'self'", "'unsafe-inline'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'upgrade-insecure-requests': servedOverHttps ? [] : null,
+      },
     },
   });
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
@@ -87,7 +96,7 @@ export interface AppOptions {
 
 /** Builds the HTTP API: routes under /api/, OpenAPI at /api/schema/, interactive docs at /api/docs/. */
 export async function buildApp(deps: AppDependencies, options: AppOptions = {}) {
-  const headers = securityHeaders();
+  const headers = securityHeaders(deps.settings.secureCookies);
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }),
     routerOptions: { ignoreTrailingSlash: true },
