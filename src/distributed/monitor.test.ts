@@ -107,6 +107,15 @@ describe.runIf(services)('task monitor', () => {
     await queues.get('monitoring').resume();
   });
 
+  it('serves the board page without external requests', async () => {
+    const cookie = await login('ops', 'ops-password');
+    const page = await app.inject({ method: 'GET', url: '/admin/', headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('static/css/');
+    expect(page.body).not.toMatch(/https?:\/\//);
+  });
+
   it('gives other users a read-only board', async () => {
     const cookie = await login('viewer', 'viewer-password');
 

@@ -26,6 +26,9 @@ declare module 'fastify' {
   }
 }
 
+/** The stylesheet link of Bull Board's page to Google's font service. */
+const EXTERNAL_FONT_LINK = /<link[^>]*fonts\.googleapis\.com[^>]*>\s*/g;
+
 /**
  * The task dashboard (`cloud-platform monitor`): Bull Board for both queues
  * and their job schedulers, behind the product's own login. It shares users
@@ -53,6 +56,14 @@ export async function buildMonitor(deps: {
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
+  // Bull Board's page links its fonts from fonts.googleapis.com, which
+  // isolated networks cannot reach. Without the link the board uses the
+  // browser's sans-serif font and makes no request outside this server.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const isHtml = String(reply.getHeader('content-type') ?? '').startsWith('text/html');
+    return isHtml && typeof payload === 'string' ? payload.replace(EXTERNAL_FONT_LINK, '') : payload;
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0]!;
     if (path === '/login' || path === '/healthz') return;
@@ -69,7 +80,7 @@ export async function buildMonitor(deps: {
     if (!readOnlyMethod && !isAdmin && path !== '/logout') {
       return reply
         .status(403)
-        .send({ error: 'read-only: only admins may change queues / 只读：仅管理员可操作队列' });
+        .send({ error: '只读：仅管理员可操作队列 / read-only: only admins may change queues' });
     }
   });
 
@@ -145,7 +156,7 @@ export async function buildMonitor(deps: {
 function denyAnonymous(request: FastifyRequest, reply: FastifyReply) {
   const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
   if (wantsPage) return reply.redirect('/login');
-  return reply.status(401).send({ error: 'not authenticated / 未登录' });
+  return reply.status(401).send({ error: '未登录 / not authenticated' });
 }
 
 function loginPage(failed: boolean): string {
