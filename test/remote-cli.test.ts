@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { TaskRunRepository } from '../src/db/repositories/task-run.repository.js';
 import { TASKS } from '../src/tasks/registry.js';
 import { createApiWorld, type ApiWorld } from './support/api.js';
 
@@ -403,6 +404,31 @@ describe('cloud-platform login and task run against a server', { timeout: 240_00
     expect(JSON.parse(timedOut.stdout).status).toBe('running');
     expect(busy.code).toBe(3);
     expect(busy.stderr).toContain('task sync_vm_status is already running');
+  });
+
+  it('says a run no worker took is still queued', async () => {
+    // As in the distributed shape with no worker online: the run stays queued.
+    const runs = new TaskRunRepository(world.database.db);
+    vi.spyOn(world.app.deps.tasks, 'start').mockImplementation(async (name) => {
+      const run = await runs.createQueued({
+        task_name: name,
+        queue: 'monitoring',
+        trigger: 'manual',
+        arguments: {},
+      });
+      return String(run.id);
+    });
+
+    const english = await cli(['task', 'run', 'sync_vm_status', '--wait', '1']);
+    const chinese = await cli(['task', 'run', 'sync_vm_status', '--wait', '1'], { lang: 'zh_CN.UTF-8' });
+    await world.database.db.deleteFrom('task_runs').where('status', '=', 'queued').execute();
+
+    expect(english.code).toBe(4);
+    expect(english.stderr).toMatch(
+      /timed out: task sync_vm_status \(run \d+\) is still queued after 1 s, and no worker has taken it; check with cloud-platform doctor/,
+    );
+    expect(chinese.code).toBe(4);
+    expect(chinese.stderr).toMatch(/任务 sync_vm_status（执行记录 \d+）在 1 秒后仍在排队，尚无 worker 接手/);
   });
 
   it('exits 1 when the task fails', async () => {

@@ -332,6 +332,11 @@ const catalog = {
       '等待超时：任务 {name}（执行记录 {run_id}）在 {seconds} 秒后仍在执行，服务器上会继续执行；稍后可查看 {url}',
     en: 'timed out: task {name} (run {run_id}) is still running after {seconds} s and continues on the server; check {url} later',
   },
+  cli_task_wait_timed_out_queued: {
+    'zh-CN':
+      '等待超时：任务 {name}（执行记录 {run_id}）在 {seconds} 秒后仍在排队，尚无 worker 接手；请用 cloud-platform doctor 检查其队列的 worker 是否在线，稍后可查看 {url}',
+    en: 'timed out: task {name} (run {run_id}) is still queued after {seconds} s, and no worker has taken it; check with cloud-platform doctor that a worker of its queue is online, and see {url} later',
+  },
   no_price_version: {
     'zh-CN': '{date} 没有生效的定价版本；请添加生效日期不晚于该日的定价版本',
     en: 'no price version is in force on {date}; add one with an effective_from on or before it',

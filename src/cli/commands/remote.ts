@@ -459,7 +459,7 @@ async function runTask(name: string, options: TaskRunOptions): Promise<void> {
     throw new RemoteCommandError(
       EXIT.timedOut,
       translate(
-        'cli_task_wait_timed_out',
+        run.status === 'queued' ? 'cli_task_wait_timed_out_queued' : 'cli_task_wait_timed_out',
         { name, run_id: run.id, seconds: waitSeconds, url: accepted.url },
         locale,
       ),

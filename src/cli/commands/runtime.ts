@@ -78,8 +78,10 @@ export function registerRuntimeCommands(program: Command): void {
         return;
       }
       checkWorkerSettings(context.settings);
+      // With REDIS_URL the workers run the tasks, so serve has none to wait for.
+      const stopping = context.settings.redisUrl ? 'cli_stopping_service' : 'cli_stopping';
       if (context.settings.apiWorkers > 1) {
-        await runClusterPrimary(context, waitForShutdownSignal(context.locale));
+        await runClusterPrimary(context, waitForShutdownSignal(context.locale, { message: stopping }));
         return;
       }
 
@@ -106,7 +108,7 @@ export function registerRuntimeCommands(program: Command): void {
             context.locale,
           ),
         );
-        await waitForShutdownSignal(context.locale);
+        await waitForShutdownSignal(context.locale, { message: stopping });
         await server.close();
         await tasks.close();
       } finally {
