@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -44,6 +44,20 @@ describe('cloud-platform CLI on an embedded data folder', { timeout: 240_000 }, 
 
   afterAll(() => {
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses to list from a folder without a database', async () => {
+    const emptyFolder = path.join(dataDir, 'no-database-here');
+    const chinese = await cli(['billing', 'list'], 'zh_CN.UTF-8', { DATA_DIR: emptyFolder });
+    const english = await cli(['tenant', 'list'], 'en_US.UTF-8', { DATA_DIR: emptyFolder });
+
+    expect(chinese.code).toBe(3);
+    expect(chinese.stderr).toContain(
+      `数据目录 ${emptyFolder} 中还没有数据库：请在运行 npm start 的目录中执行此命令`,
+    );
+    expect(english.code).toBe(3);
+    expect(english.stderr).toContain(`data folder ${emptyFolder} holds no database yet`);
+    expect(existsSync(emptyFolder)).toBe(false);
   });
 
   it('adds a tenant, a system and a VM', async () => {

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
 import { loadSettings, type Settings } from '../config/settings.js';
 import { migrate, openDatabase, type DatabaseHandle } from '../db/database.js';
 import { localeFromLang, type Locale } from '../i18n/messages.js';
@@ -21,10 +24,35 @@ export function createContext(overrides: Record<string, string> = {}): CommandCo
 }
 
 /** Opens the configured database, applies pending migrations, runs `work` and closes the database. */
+/**
+ * Raised by a read command whose embedded data folder holds no database,
+ * typically because it runs in another folder than `npm start` did. Opening
+ * the folder would create an empty database and the command would list
+ * nothing, as if there were no data.
+ */
+export class NoDatabaseError extends Error {
+  override name = 'NoDatabaseError';
+
+  constructor(readonly dataDir: string) {
+    super(`data folder ${dataDir} holds no database`);
+  }
+}
+
+/**
+ * Opens the database, applies pending migrations and runs `work`. With
+ * `readOnly`, an embedded data folder without a database is an error
+ * (NoDatabaseError) instead of being created.
+ */
 export async function withDatabase<T>(
   context: CommandContext,
   work: (database: DatabaseHandle) => Promise<T>,
+  options: { readOnly?: boolean } = {},
 ): Promise<T> {
+  const { databaseUrl, dataDir } = context.settings;
+  // PGlite writes PG_VERSION when it creates a database in the folder's pgdata (see openDatabase).
+  if (options.readOnly && !databaseUrl && !existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'))) {
+    throw new NoDatabaseError(dataDir);
+  }
   const database = await openDatabase({
     databaseUrl: context.settings.databaseUrl,
     dataDir: context.settings.dataDir,

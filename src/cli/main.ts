@@ -13,6 +13,7 @@ import { registerRuntimeCommands } from './commands/runtime.js';
 import { registerSourceImportCommand } from './commands/source-import.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { NoDatabaseError } from './context.js';
 import { cliLocale, createRootCommand } from './usage.js';
 
 /** PostgreSQL error codes and Node.js socket errors that mean the database cannot be used at all. */
@@ -67,6 +68,10 @@ function reportError(error: unknown): number {
   if (error instanceof SettingsError) {
     console.error(`配置错误 / settings error: ${error.format(locale)}`);
     return 2;
+  }
+  if (error instanceof NoDatabaseError) {
+    console.error(`错误 / error: ${translate('data_folder_empty', { dir: error.dataDir }, locale)}`);
+    return 3;
   }
   if (error instanceof DataFolderLockedError) {
     console.error(`错误 / error: ${translate('data_folder_locked', { dir: error.dataDir }, locale)}`);

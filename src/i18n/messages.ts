@@ -371,6 +371,11 @@ const catalog = {
       'API 工作进程 {pid} 启动失败（退出状态 {status}），已停止全部工作进程；原因见上方该进程的错误信息',
     en: 'API worker process {pid} failed to start (exit status {status}), so all workers were stopped; its error is printed above',
   },
+  data_folder_empty: {
+    'zh-CN':
+      '数据目录 {dir} 中还没有数据库：请在运行 npm start 的目录中执行此命令，或用 DATA_DIR 指向那个数据目录',
+    en: 'data folder {dir} holds no database yet: run this command in the folder where you ran npm start, or set DATA_DIR to that data folder',
+  },
   data_folder_locked: {
     'zh-CN': '数据目录 {dir} 正被另一个 cloud-platform 进程使用；请先停止该进程，或通过其 API 执行任务',
     en: 'data folder {dir} is in use by another cloud-platform process; stop that process, or run tasks through its API',

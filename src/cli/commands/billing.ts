@@ -62,7 +62,9 @@ export function registerPriceCommands(program: Command): void {
     .option('--json', '以 JSON 输出 / print JSON')
     .action(async (options) => {
       const context = createContext();
-      const rows = await withDatabase(context, ({ db }) => new PriceVersionRepository(db).getAll());
+      const rows = await withDatabase(context, ({ db }) => new PriceVersionRepository(db).getAll(), {
+        readOnly: true,
+      });
       print(options, rows, () =>
         formatTable(rows, ['effective_from', 'cpu_price', 'memory_price', 'storage_price'], {
           locale: context.locale,
@@ -97,16 +99,26 @@ export function registerBillingCommands(program: Command): void {
         throw new DomainError('invalid_date_range', { from: filter.from, to: filter.to });
       }
 
-      const { rows, summary } = await withDatabase(context, async ({ db }) => {
-        if (filter.systemCode && !(await new InformationSystemRepository(db).getByCode(filter.systemCode))) {
-          throw new DomainError('system_not_found', { code: filter.systemCode }, 'system');
-        }
-        if (filter.tenantCode && !(await new TenantRepository(db).getByCode(filter.tenantCode))) {
-          throw new DomainError('tenant_not_found', { code: filter.tenantCode }, 'tenant');
-        }
-        const records = new BillingRecordRepository(db);
-        return { rows: await records.getFiltered(filter), summary: await records.summarizeFiltered(filter) };
-      });
+      const { rows, summary } = await withDatabase(
+        context,
+        async ({ db }) => {
+          if (
+            filter.systemCode &&
+            !(await new InformationSystemRepository(db).getByCode(filter.systemCode))
+          ) {
+            throw new DomainError('system_not_found', { code: filter.systemCode }, 'system');
+          }
+          if (filter.tenantCode && !(await new TenantRepository(db).getByCode(filter.tenantCode))) {
+            throw new DomainError('tenant_not_found', { code: filter.tenantCode }, 'tenant');
+          }
+          const records = new BillingRecordRepository(db);
+          return {
+            rows: await records.getFiltered(filter),
+            summary: await records.summarizeFiltered(filter),
+          };
+        },
+        { readOnly: true },
+      );
 
       print(options, rows, () => {
         if (rows.length === 0) return translate('cli_no_rows', {}, context.locale);
@@ -147,12 +159,16 @@ export function registerBillingCommands(program: Command): void {
     .action(async (options) => {
       const context = createContext();
       const systemCode = options.system === undefined ? undefined : parseCode(options.system, 'system');
-      const rows = await withDatabase(context, async ({ db }) => {
-        if (systemCode && !(await new InformationSystemRepository(db).getByCode(systemCode))) {
-          throw new DomainError('system_not_found', { code: systemCode }, 'system');
-        }
-        return new AdjustmentLogRepository(db).getLatest({ systemCode, limit: options.limit as number });
-      });
+      const rows = await withDatabase(
+        context,
+        async ({ db }) => {
+          if (systemCode && !(await new InformationSystemRepository(db).getByCode(systemCode))) {
+            throw new DomainError('system_not_found', { code: systemCode }, 'system');
+          }
+          return new AdjustmentLogRepository(db).getLatest({ systemCode, limit: options.limit as number });
+        },
+        { readOnly: true },
+      );
 
       print(options, rows, () => {
         if (rows.length === 0) return translate('cli_no_rows', {}, context.locale);

@@ -91,7 +91,9 @@ export function registerTenantCommands(program: Command): void {
     .option('--json', '以 JSON 输出 / print JSON')
     .action(async (options) => {
       const context = createContext();
-      const rows = await withDatabase(context, ({ db }) => new TenantRepository(db).getAll());
+      const rows = await withDatabase(context, ({ db }) => new TenantRepository(db).getAll(), {
+        readOnly: true,
+      });
       print(options, rows, () =>
         formatTable(rows, ['code', 'name', 'discount_rate', 'status'], {
           locale: context.locale,
@@ -170,8 +172,10 @@ export function registerSystemCommands(program: Command): void {
     .option('--json', '以 JSON 输出 / print JSON')
     .action(async (options) => {
       const context = createContext();
-      const rows = await withDatabase(context, ({ db }) =>
-        new InformationSystemRepository(db).getAll({ tenantCode: options.tenant }),
+      const rows = await withDatabase(
+        context,
+        ({ db }) => new InformationSystemRepository(db).getAll({ tenantCode: options.tenant }),
+        { readOnly: true },
       );
       const table = rows.map((row) => ({ ...row, tenant: row.tenant_code }));
       print(options, rows, () =>
@@ -267,8 +271,10 @@ export function registerVmCommands(program: Command): void {
     .option('--json', '以 JSON 输出 / print JSON')
     .action(async (options) => {
       const context = createContext();
-      const rows = await withDatabase(context, ({ db }) =>
-        new VirtualMachineRepository(db).getAll({ systemCode: options.system }),
+      const rows = await withDatabase(
+        context,
+        ({ db }) => new VirtualMachineRepository(db).getAll({ systemCode: options.system }),
+        { readOnly: true },
       );
       const table = rows.map((row) => ({
         ...row,

@@ -18,26 +18,30 @@ export function registerTaskCommands(program: Command): void {
     .action(async (options) => {
       const context = createContext();
       const schedules = describeSchedules(context.settings);
-      const rows = await withDatabase(context, async ({ db }) => {
-        const runs = new TaskRunRepository(db);
-        return Promise.all(
-          schedules.map(async (schedule) => {
-            const last = await runs.getLastByTask(schedule.name);
-            return {
-              ...schedule,
-              description: TASKS[schedule.name].description[context.locale],
-              last_run: last
-                ? {
-                    id: last.id,
-                    status: last.status,
-                    started_at: last.started_at,
-                    finished_at: last.finished_at,
-                  }
-                : null,
-            };
-          }),
-        );
-      });
+      const rows = await withDatabase(
+        context,
+        async ({ db }) => {
+          const runs = new TaskRunRepository(db);
+          return Promise.all(
+            schedules.map(async (schedule) => {
+              const last = await runs.getLastByTask(schedule.name);
+              return {
+                ...schedule,
+                description: TASKS[schedule.name].description[context.locale],
+                last_run: last
+                  ? {
+                      id: last.id,
+                      status: last.status,
+                      started_at: last.started_at,
+                      finished_at: last.finished_at,
+                    }
+                  : null,
+              };
+            }),
+          );
+        },
+        { readOnly: true },
+      );
       print(options, rows, () =>
         formatTable(
           rows.map((row) => ({
