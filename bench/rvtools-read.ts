@@ -9,6 +9,8 @@ import ExcelJS from 'exceljs';
 
 import { RvtoolsInventorySource } from '../src/inventory/connectors/rvtools/rvtools-source.js';
 import { RejectedSourceRecord } from '../src/inventory/source.js';
+// The headers of an RVTools 4.x vInfo sheet, as the connector's tests write them.
+import { HEADERS_4X as HEADERS } from '../test/support/rvtools-files.js';
 import { measure } from './measure.js';
 import { parsePositiveInteger } from './support.js';
 
@@ -20,24 +22,6 @@ import { parsePositiveInteger } from './support.js';
  * the rvtools source as a sync would, without a database, and prints wall
  * time and peak RSS of the read.
  */
-
-const HEADERS = [
-  'VM',
-  'Powerstate',
-  'Template',
-  'CPUs',
-  'Memory',
-  'Total disk capacity MiB',
-  'Provisioned MiB',
-  'In Use MiB',
-  'Datacenter',
-  'Cluster',
-  'Host',
-  'Folder',
-  'VM ID',
-  'VM UUID',
-  'VI SDK UUID',
-];
 
 interface BenchOptions {
   rows: number;

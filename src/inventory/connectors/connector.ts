@@ -53,6 +53,15 @@ export const sourceName = z
     error: sourceProblem('source_problem_name_reserved'),
   });
 
+/** Returns the schema of a whole-number setting from `min` to `max`, with the catalog's problem texts. */
+export function wholeNumberSetting(min: number, max: number) {
+  return z
+    .number({ error: sourceProblem('source_problem_whole_number') })
+    .int(sourceProblem('source_problem_whole_number'))
+    .min(min, sourceProblem('source_problem_min'))
+    .max(max, sourceProblem('source_problem_max'));
+}
+
 /** Fields every connector accepts: name, timeouts, retries and TLS settings. */
 export const commonSourceFields = {
   name: sourceName,
@@ -61,12 +70,7 @@ export const commonSourceFields = {
     .positive(sourceProblem('source_problem_seconds_positive'))
     .max(3600, sourceProblem('source_problem_seconds_max'))
     .default(30),
-  retries: z
-    .number({ error: sourceProblem('source_problem_whole_number') })
-    .int(sourceProblem('source_problem_whole_number'))
-    .min(0, sourceProblem('source_problem_min'))
-    .max(10, sourceProblem('source_problem_max'))
-    .default(3),
+  retries: wholeNumberSetting(0, 10).default(3),
   verify_tls: z.boolean({ error: sourceProblem('source_problem_boolean') }).default(true),
   ca_file: z
     .string({ error: sourceProblem('source_problem_pem_path') })

@@ -11,6 +11,7 @@ import {
   requireSecrets,
   resolveSecret,
   secretFields,
+  wholeNumberSetting,
 } from './connector.js';
 import { createSourceHttpClient, type HttpResponse, type SourceHttpClient } from './http.js';
 import {
@@ -53,12 +54,7 @@ export const openstackSchema = z
     interface: z
       .enum(['public', 'internal', 'admin'], { error: sourceProblem('source_problem_interface') })
       .default('public'),
-    page_size: z
-      .number({ error: sourceProblem('source_problem_whole_number') })
-      .int(sourceProblem('source_problem_whole_number'))
-      .min(1, sourceProblem('source_problem_min'))
-      .max(10_000, sourceProblem('source_problem_max'))
-      .default(1000),
+    page_size: wholeNumberSetting(1, 10_000).default(1000),
     system_metadata_key: z
       .string({ error: sourceProblem('source_problem_text') })
       .min(1, sourceProblem('source_problem_empty'))

@@ -12,6 +12,7 @@ import {
   requireSecrets,
   resolveSecret,
   secretFields,
+  wholeNumberSetting,
 } from './connector.js';
 import { createSourceHttpClient } from './http.js';
 import { bytesToGb } from './units.js';
@@ -39,12 +40,7 @@ export const proxmoxSchema = z
       .min(1, sourceProblem('source_problem_empty'))
       .max(60, sourceProblem('source_problem_max_length'))
       .default('system-'),
-    page_size: z
-      .number({ error: sourceProblem('source_problem_whole_number') })
-      .int(sourceProblem('source_problem_whole_number'))
-      .min(1, sourceProblem('source_problem_min'))
-      .max(10_000, sourceProblem('source_problem_max'))
-      .default(1000),
+    page_size: wholeNumberSetting(1, 10_000).default(1000),
   })
   .strict()
   .superRefine(requireSecrets(['token_secret']));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { sourceProblem } from '../../i18n/settings-messages.js';
-import { commonSourceFields, defineConnector } from './connector.js';
+import { commonSourceFields, defineConnector, wholeNumberSetting } from './connector.js';
 import { mappingRuleSchema } from './mapping.js';
 import { RvtoolsInventorySource } from './rvtools/rvtools-source.js';
 
@@ -24,12 +24,7 @@ export const rvtoolsSchema = z
       .regex(/\.(xlsx|csv)$/i, sourceProblem('source_problem_rvtools_extension'))
       .optional(),
     mapping: z.array(mappingRuleSchema, { error: sourceProblem('source_problem_rules_list') }).default([]),
-    page_size: z
-      .number({ error: sourceProblem('source_problem_whole_number') })
-      .int(sourceProblem('source_problem_whole_number'))
-      .min(1, sourceProblem('source_problem_min'))
-      .max(10_000, sourceProblem('source_problem_max'))
-      .default(1000),
+    page_size: wholeNumberSetting(1, 10_000).default(1000),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import {
   requireSecrets,
   resolveSecret,
   secretFields,
+  wholeNumberSetting,
 } from './connector.js';
 import { VsphereInventorySource } from './vsphere/vsphere-source.js';
 
@@ -35,18 +36,8 @@ export const vsphereSchema = z
       .string({ error: sourceProblem('source_problem_tag_category') })
       .min(1, sourceProblem('source_problem_empty'))
       .optional(),
-    concurrency: z
-      .number({ error: sourceProblem('source_problem_whole_number') })
-      .int(sourceProblem('source_problem_whole_number'))
-      .min(1, sourceProblem('source_problem_min'))
-      .max(64, sourceProblem('source_problem_max'))
-      .default(8),
-    page_size: z
-      .number({ error: sourceProblem('source_problem_whole_number') })
-      .int(sourceProblem('source_problem_whole_number'))
-      .min(1, sourceProblem('source_problem_min'))
-      .max(10_000, sourceProblem('source_problem_max'))
-      .default(500),
+    concurrency: wholeNumberSetting(1, 64).default(8),
+    page_size: wholeNumberSetting(1, 10_000).default(500),
   })
   .strict()
   .superRefine(requireSecrets(['password']));
