@@ -56,7 +56,7 @@ describe('cloud-platform CLI on an embedded data folder', { timeout: 240_000 }, 
       `数据目录 ${emptyFolder} 中还没有数据库：请在运行 npm start 的目录中执行此命令`,
     );
     expect(english.code).toBe(3);
-    expect(english.stderr).toContain(`data folder ${emptyFolder} holds no database yet`);
+    expect(english.stderr).toContain(`data folder ${emptyFolder} contains no database yet`);
     expect(existsSync(emptyFolder)).toBe(false);
   });
 

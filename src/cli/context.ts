@@ -25,7 +25,7 @@ export function createContext(overrides: Record<string, string> = {}): CommandCo
 
 /** Opens the configured database, applies pending migrations, runs `work` and closes the database. */
 /**
- * Raised by a read command whose embedded data folder holds no database,
+ * Raised by a read command whose embedded data folder contains no database,
  * typically because it runs in another folder than `npm start` did. Opening
  * the folder would create an empty database and the command would list
  * nothing, as if there were no data.
@@ -34,7 +34,7 @@ export class NoDatabaseError extends Error {
   override name = 'NoDatabaseError';
 
   constructor(readonly dataDir: string) {
-    super(`data folder ${dataDir} holds no database`);
+    super(`data folder ${dataDir} contains no database`);
   }
 }
 

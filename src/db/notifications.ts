@@ -40,7 +40,7 @@ export class PostgresChannelSubscription implements ChannelSubscription {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs = RECONNECT_FIRST_MS;
   private closed = false;
-  /** Clients whose loss was reported: a failed client emits 'error' and 'end', and its connect() rejects. */
+  /** Clients whose loss was reported. A failed client emits 'error' and 'end' and its connect() rejects, so each loss is reported once. */
   private readonly lostClients = new WeakSet<pg.Client>();
 
   constructor(

@@ -374,7 +374,7 @@ const catalog = {
   data_folder_empty: {
     'zh-CN':
       '数据目录 {dir} 中还没有数据库：请在运行 npm start 的目录中执行此命令，或用 DATA_DIR 指向那个数据目录',
-    en: 'data folder {dir} holds no database yet: run this command in the folder where you ran npm start, or set DATA_DIR to that data folder',
+    en: 'data folder {dir} contains no database yet: run this command in the folder where you ran npm start, or set DATA_DIR to that data folder',
   },
   data_folder_locked: {
     'zh-CN': '数据目录 {dir} 正被另一个 cloud-platform 进程使用；请先停止该进程，或通过其 API 执行任务',

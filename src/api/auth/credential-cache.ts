@@ -36,7 +36,7 @@ export class CredentialCache implements ChannelListener {
   private listening = false;
   private emptied = 0;
 
-  /** Counter of emptyings; pass the value read before a lookup to `set`. */
+  /** Counter of emptyings. Pass the value read before a lookup to `set`. */
   get generation(): number {
     return this.emptied;
   }

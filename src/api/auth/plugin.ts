@@ -45,7 +45,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** The user's own fields, without what a lookup adds (token id, expiry). */
+/** Returns the user's own fields, without what a lookup adds (token id, expiry). */
 function callerOf(user: AuthenticatedUser): AuthenticatedUser {
   return { id: user.id, username: user.username, role: user.role, tenant_id: user.tenant_id };
 }
