@@ -86,9 +86,10 @@ function statementNameOf(text: string): string | undefined {
  *
  * Kysely calls `query(text, values)` and awaits the promise that pg returns.
  * This client passes pg a callback and makes the promise itself instead:
- * in alternating runs of the API benchmark, the server then took 0.91 ms of
- * CPU per billing-records page against 1.08 ms, and garbage collection fell
- * from 8.8 % to 3.6 % of a CPU profile (docs/benchmarks.md, change 15).
+ * in 10 alternating pairs of API benchmark runs, the server then took 0.90 ms
+ * of CPU per billing-records page on average against 1.04 ms, and garbage
+ * collection fell from 8.8 % to 3.6 % of a CPU profile (docs/benchmarks.md,
+ * change 15). Why pg's promise costs more was not found.
  */
 class PreparedStatementClient extends pg.Client {}
 
