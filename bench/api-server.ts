@@ -57,9 +57,9 @@ async function waitUntilListening(child: ChildProcess, baseUrl: string): Promise
 
 /**
  * Starts `src/cli/main.ts serve` under tsx on a free loopback port against
- * `databaseUrl`, with `adminPassword` for the first admin, LOG_LEVEL=warn and
- * API_WORKERS=`workers`, and returns once it responds to HTTP. Its output is
- * printed with a prefix. With `profileDir`, every server process writes a V8
+ * `databaseUrl`, with `adminPassword` for the first admin, LOG_LEVEL=warn,
+ * API_WORKERS=`workers` and, when given, DATABASE_POOL_SIZE=`poolSize`, and
+ * returns once it responds to HTTP. Its output is printed with a prefix. With `profileDir`, every server process writes a V8
  * CPU profile there when it exits (`node --cpu-prof`). Node.js flags reach
  * the cluster's workers too, because node:cluster forks them with the
  * primary's flags.
@@ -69,6 +69,8 @@ export async function startServerProcess(options: {
   adminPassword: string;
   projectRoot: string;
   workers: number;
+  /** DATABASE_POOL_SIZE of each server process; unset keeps the setting's default. */
+  poolSize?: number | undefined;
   /** `--max-semi-space-size` in MiB; 0 keeps Node.js's default. */
   semiSpaceMb: number;
   profileDir?: string | undefined;
@@ -96,6 +98,7 @@ export async function startServerProcess(options: {
         PORT: String(port),
         ADMIN_PASSWORD: options.adminPassword,
         API_WORKERS: String(options.workers),
+        ...(options.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(options.poolSize) }),
         LOG_LEVEL: 'warn',
         LANG: 'en_US.UTF-8',
       },

@@ -59,6 +59,7 @@ interface BenchOptions {
   keep: boolean;
   serverRoot: string;
   serverWorkers: number;
+  poolSize?: number;
   semiSpaceMb: number;
   profileDir?: string;
   json?: string;
@@ -422,6 +423,11 @@ async function main(): Promise<void> {
       1,
     )
     .option(
+      '--pool-size <count>',
+      'PostgreSQL connections of each server process (DATABASE_POOL_SIZE; default: the setting’s default, 10)',
+      parsePositiveInteger,
+    )
+    .option(
       '--semi-space-mb <MiB>',
       'V8 young-generation semi-space of each server process (node --max-semi-space-size), ' +
         'as the deployment files set it; 0 keeps Node.js’s default',
@@ -468,12 +474,13 @@ async function main(): Promise<void> {
       adminPassword: ADMIN_PASSWORD,
       projectRoot: path.resolve(options.serverRoot),
       workers: options.serverWorkers,
+      poolSize: options.poolSize,
       semiSpaceMb: options.semiSpaceMb,
       profileDir: options.profileDir === undefined ? undefined : path.resolve(options.profileDir),
     });
     log(
-      `API server (pid ${server.pid}, ${options.serverWorkers} worker process(es), ` +
-        `semi-space ${options.semiSpaceMb === 0 ? 'Node.js default' : `${options.semiSpaceMb} MiB`}) at ${server.baseUrl}`,
+      `API server (pid ${server.pid}, ${options.serverWorkers} worker process(es) ` +
+        `of ${options.poolSize ?? 'the default'} PostgreSQL connections each, semi-space ${options.semiSpaceMb === 0 ? 'Node.js default' : `${options.semiSpaceMb} MiB`}) at ${server.baseUrl}`,
     );
     try {
       const headers = await signIn(

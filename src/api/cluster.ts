@@ -113,7 +113,11 @@ export async function runClusterWorker(
   shutdownRequested: Promise<void>,
 ): Promise<void> {
   const { settings, logger, locale } = context;
-  const database = await openDatabase({ databaseUrl: settings.databaseUrl, logger });
+  const database = await openDatabase({
+    databaseUrl: settings.databaseUrl,
+    poolSize: settings.databasePoolSize,
+    logger,
+  });
   try {
     const { tasks, queueDepths } = await openTaskDispatcher(database, settings, logger);
     const server = await listen(

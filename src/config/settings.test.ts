@@ -29,6 +29,7 @@ describe('loadSettings', () => {
     expect(settings.databaseUrl).toBeUndefined();
     expect(settings.dataDir).toBe(path.resolve('./data'));
     expect(settings.apiWorkers).toBe(1);
+    expect(settings.databasePoolSize).toBe(10);
     expect(settings.schedules).toEqual({
       create_daily_billing_records: '10 0 * * *',
       detect_resource_changes: '0 * * * *',
@@ -82,6 +83,8 @@ describe('loadSettings', () => {
     [{ METRICS_TOKEN: 'sixteen chars and spaces' }, 'METRICS_TOKEN is invalid: it must not contain spaces'],
     [{ API_WORKERS: '0' }, 'API_WORKERS=0 is invalid: expected an integer from 1 to 64'],
     [{ API_WORKERS: 'two' }, 'API_WORKERS=two is invalid: expected an integer from 1 to 64'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE=0 is invalid: expected an integer from 1 to 1000'],
+    [{ DATABASE_POOL_SIZE: '2.5' }, 'DATABASE_POOL_SIZE=2.5 is invalid: expected an integer from 1 to 1000'],
     [{ PORT: 'abc' }, 'PORT=abc is invalid: expected an integer from 1 to 65535'],
     [{ SECURE_COOKIES: 'yes' }, 'SECURE_COOKIES=yes is invalid: expected one of true, false'],
   ])('rejects %j', (environment, message) => {

@@ -43,6 +43,8 @@ export interface Settings {
   host: string;
   /** Processes of `serve` that handle HTTP requests on the port; more than 1 needs PostgreSQL. */
   apiWorkers: number;
+  /** PostgreSQL connections of each `serve` process and of `start`. A query waits while all of them are busy. */
+  databasePoolSize: number;
   /** Password of the first admin, created at first start; random and printed once when unset. Never logged. */
   adminPassword: string | undefined;
   /** Whether the session cookie is sent only over HTTPS. */
@@ -108,6 +110,7 @@ const INTEGER_SETTINGS = {
   MISSING_AFTER_SYNCS: [1, 1000, 3],
   PORT: [1, 65535, 8000],
   API_WORKERS: [1, 64, 1],
+  DATABASE_POOL_SIZE: [1, 1000, 10],
   TASK_ATTEMPTS: [1, 100, 3],
   TASK_BACKOFF_MS: [100, 86_400_000, 30_000],
   FAILED_JOB_RETENTION_DAYS: [1, 3660, 14],
@@ -176,6 +179,7 @@ const rawSchema = z.object({
   PORT: integerSetting('PORT'),
   HOST: z.string().min(1, 'settings_empty').default('127.0.0.1'),
   API_WORKERS: integerSetting('API_WORKERS'),
+  DATABASE_POOL_SIZE: integerSetting('DATABASE_POOL_SIZE'),
   ADMIN_PASSWORD: z.string().min(8, 'settings_admin_password').optional(),
   SECURE_COOKIES: z.enum(['true', 'false'], { error: 'settings_choice' }).default('false'),
   REDIS_URL: z
@@ -384,6 +388,7 @@ export function loadSettings(environment: Source = process.env): Settings {
     port: raw.PORT,
     host: raw.HOST,
     apiWorkers: raw.API_WORKERS,
+    databasePoolSize: raw.DATABASE_POOL_SIZE,
     adminPassword: raw.ADMIN_PASSWORD,
     secureCookies: raw.SECURE_COOKIES === 'true',
     redisUrl: raw.REDIS_URL,

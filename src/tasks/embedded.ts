@@ -26,6 +26,7 @@ export async function startEmbedded(
   const database = await openDatabase({
     databaseUrl: settings.databaseUrl,
     dataDir: settings.dataDir,
+    poolSize: settings.databasePoolSize,
     logger,
   });
   try {

@@ -88,6 +88,7 @@ export function registerRuntimeCommands(program: Command): void {
       const database = await openDatabase({
         databaseUrl: context.settings.databaseUrl,
         dataDir: context.settings.dataDir,
+        poolSize: context.settings.databasePoolSize,
         logger: context.logger,
       });
       try {
