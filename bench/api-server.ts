@@ -59,10 +59,10 @@ async function waitUntilListening(child: ChildProcess, baseUrl: string): Promise
  * Starts `src/cli/main.ts serve` under tsx on a free loopback port against
  * `databaseUrl`, with `adminPassword` for the first admin, LOG_LEVEL=warn,
  * API_WORKERS=`workers` and, when given, DATABASE_POOL_SIZE=`poolSize`, and
- * returns once it responds to HTTP. Its output is printed with a prefix. With `profileDir`, every server process writes a V8
- * CPU profile there when it exits (`node --cpu-prof`). Node.js flags reach
- * the cluster's workers too, because node:cluster forks them with the
- * primary's flags.
+ * returns once it responds to HTTP. Its output is printed with a prefix.
+ * With `profileDir`, every server process writes a V8 CPU profile there when
+ * it exits (`node --cpu-prof`). Node.js flags reach the cluster's workers
+ * too, because node:cluster forks them with the primary's flags.
  */
 export async function startServerProcess(options: {
   databaseUrl: string;

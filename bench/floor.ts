@@ -5,10 +5,11 @@ import type { Db } from '../src/db/database.js';
 /**
  * The floor for daily billing: one plain INSERT … SELECT from generate_series of
  * as many rows as billing writes. The scratch table is created with CREATE TABLE
- * … LIKE billing_records, which copies column names, types, NOT NULL and
- * defaults, and the indexes when asked, but no foreign key or check. The values have the sizes and
- * decimal scales of real billing records and use the same numeric arithmetic,
- * so the floor is the least that writing these rows costs.
+ * … LIKE billing_records, which copies column names, types, NOT NULL,
+ * defaults and, when asked, the indexes, but no foreign key or check. The
+ * values have the sizes and decimal scales of real billing records and use the
+ * same numeric arithmetic, so the floor is the least that writing these rows
+ * costs.
  */
 
 export const FLOOR_TABLE = 'bench_floor';
