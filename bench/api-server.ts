@@ -69,7 +69,7 @@ export async function startServerProcess(options: {
   adminPassword: string;
   projectRoot: string;
   workers: number;
-  /** DATABASE_POOL_SIZE of each server process; unset keeps the setting's default. */
+  /** DATABASE_POOL_SIZE of each server process. Unset keeps the setting's default. */
   poolSize?: number | undefined;
   /** `--max-semi-space-size` in MiB; 0 keeps Node.js's default. */
   semiSpaceMb: number;

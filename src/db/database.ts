@@ -85,11 +85,12 @@ function statementNameOf(text: string): string | undefined {
  * process after such a migration.
  *
  * Kysely calls `query(text, values)` and awaits the promise that pg returns.
- * This client passes pg a callback and makes the promise itself instead:
- * in 10 alternating pairs of API benchmark runs, the server then took 0.90 ms
- * of CPU per billing-records page on average against 1.04 ms, and garbage
- * collection fell from 8.8 % to 3.6 % of a CPU profile (docs/benchmarks.md,
- * change 15). Why pg's promise costs more was not found.
+ * This client passes pg a callback and creates the promise itself instead,
+ * because pg's own promise cost more CPU time. In 10 alternating pairs of API
+ * benchmark runs, the server took 0.90 ms of CPU per billing-records page on
+ * average, against 1.04 ms with pg's promise. Garbage collection fell from
+ * 8.8 % to 3.6 % of a CPU profile (docs/benchmarks.md, change 15). Why pg's
+ * promise costs more was not found.
  */
 class PreparedStatementClient extends pg.Client {}
 
