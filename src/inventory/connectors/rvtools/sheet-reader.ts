@@ -1,17 +1,20 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 
 import { parse as parseCsv } from 'csv-parse';
 import ExcelJS from 'exceljs';
+import yauzl from 'yauzl';
 
 import { DomainError } from '../../../errors.js';
 
 /**
  * Streams the rows of the vInfo sheet of an RVTools export, as cell texts.
- * XLSX files are read with exceljs' streaming WorkbookReader and CSV files
- * (the vInfo tab saved as CSV) with csv-parse, so rows are never all in
- * memory at once.
+ * XLSX files are opened with yauzl and their vInfo sheet parsed by exceljs'
+ * streaming reader; CSV files (the vInfo tab saved as CSV) are read with
+ * csv-parse. Rows are never all in memory at once.
  * NOTE: exceljs keeps an XLSX file's shared strings table in memory, so memory
  * still grows with the unique strings of the file (see docs/benchmarks.md).
  */
@@ -68,67 +71,118 @@ async function* readXlsx(file: string, head: Buffer): AsyncGenerator<SheetRow> {
     throw new DomainError('rvtools_not_xlsx', { file });
   }
 
-  const input = createReadStream(file);
-  // Shared strings are cached because cells refer to them by index. Styles are
-  // ignored, so dates arrive as serial numbers, which the import does not read.
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'ignore',
-    entries: 'ignore',
-  });
-
-  const sheetNames: string[] = [];
-  let rowsYielded = false;
+  const zip = await openZip(file);
+  let sheetStream: Readable | undefined;
   try {
-    for await (const worksheet of workbook) {
-      const reader = worksheet as typeof worksheet & { name?: string; id?: number | string };
-      const name = reader.name ?? `sheet${String(reader.id ?? sheetNames.length + 1)}`;
-      sheetNames.push(name);
-      if (name.trim().toLowerCase() !== 'vinfo') continue;
+    const workbook = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([]), {
+      worksheets: 'emit',
+      // Cells refer to shared strings by index, so the table stays in memory.
+      sharedStrings: 'cache',
+      hyperlinks: 'ignore',
+      // Styles are ignored, so dates arrive as serial numbers, which the import does not read.
+      styles: 'ignore',
+      entries: 'ignore',
+    }) as unknown as WorkbookParts;
 
-      for await (const row of worksheet) {
-        rowsYielded = true;
-        yield { rowNumber: row.number, cells: rowCells(row.values), decimalComma: false };
-      }
-      return;
+    await workbook._parseRels(await zip.open('xl/_rels/workbook.xml.rels'));
+    await workbook._parseWorkbook(await zip.open('xl/workbook.xml'));
+    if (zip.has(SHARED_STRINGS)) {
+      for await (const event of workbook._parseSharedStrings(await zip.open(SHARED_STRINGS))) void event;
+    }
+
+    const sheets = workbook.model?.sheets ?? [];
+    const vinfo = sheets.find((sheet) => sheet.name.trim().toLowerCase() === 'vinfo');
+    if (!vinfo) {
+      const names = sheets.map((sheet) => sheet.name).join(', ');
+      throw new DomainError('rvtools_no_vinfo', { file, sheets: names || '-' });
+    }
+    const target = (workbook.workbookRels ?? []).find((relation) => relation.Id === vinfo.rId)?.Target;
+    if (!target) throw new Error(`xl/workbook.xml names no part for the sheet "${vinfo.name}"`);
+
+    sheetStream = await zip.open(partPath(target));
+    const [event] = [...workbook._parseWorksheet(sheetStream, String(vinfo.id))];
+    if (!event) throw new Error('exceljs returned no reader for the vInfo sheet');
+
+    for await (const row of event.value) {
+      yield { rowNumber: row.number, cells: rowCells(row.values), decimalComma: false };
     }
   } catch (error) {
     if (error instanceof DomainError) throw error;
-    // NOTE: exceljs 4.4's streaming reader fails ("reading 'sheets'") when a
-    // worksheet comes before xl/workbook.xml in the ZIP, an order that ZIP
-    // writers may choose. Such a file is read again whole, in memory.
-    if (!rowsYielded) {
-      yield* readXlsxInMemory(file, error as Error);
-      return;
-    }
     throw new DomainError('rvtools_xlsx_invalid', { file, error: (error as Error).message });
   } finally {
-    input.destroy();
+    sheetStream?.destroy();
+    zip.close();
   }
-  throw new DomainError('rvtools_no_vinfo', { file, sheets: sheetNames.join(', ') || '-' });
 }
 
-/** Reads the vInfo sheet with exceljs' in-memory reader; `streamingError` is reported if that fails too. */
-async function* readXlsxInMemory(file: string, streamingError: Error): AsyncGenerator<SheetRow> {
-  const workbook = new ExcelJS.Workbook();
+const SHARED_STRINGS = 'xl/sharedStrings.xml';
+
+/**
+ * Steps of exceljs' streaming WorkbookReader (4.4) that each parse one part.
+ * Its public iterator reads parts in ZIP order and copies every worksheet
+ * stored before the shared strings (exceljs' own writer stores them so) to a
+ * temporary file, removed only if the caller iterates past that worksheet.
+ * Feeding the steps parts by name needs no temporary files and skips the
+ * other sheets. These methods are private to exceljs, so the tests of this
+ * file cover them.
+ */
+interface WorkbookParts {
+  model?: { sheets?: { id: number; name: string; rId: string }[] };
+  workbookRels?: { Id: string; Target: string }[];
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
+  _parseWorksheet(
+    entry: Readable,
+    sheetNo: string,
+  ): Generator<{ eventType: 'worksheet'; value: ExcelJS.stream.xlsx.WorksheetReader }>;
+}
+
+/** Returns the ZIP path of a workbook relationship target, which is relative to xl/ unless it starts with /. */
+function partPath(target: string): string {
+  return target.startsWith('/') ? target.slice(1) : path.posix.join('xl', target);
+}
+
+/** The parts of an XLSX file, opened by name through the ZIP's central directory. */
+interface XlsxZip {
+  has(name: string): boolean;
+  /** Streams one part, inflated. Throws when the ZIP has no such part. */
+  open(name: string): Promise<Readable>;
+  /** Closes the file once every opened stream has ended or been destroyed. */
+  close(): void;
+}
+
+async function openZip(file: string): Promise<XlsxZip> {
+  let zipfile: yauzl.ZipFile;
+  const entries = new Map<string, yauzl.Entry>();
   try {
-    await workbook.xlsx.readFile(file);
-  } catch {
-    throw new DomainError('rvtools_xlsx_invalid', { file, error: streamingError.message });
+    zipfile = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(file, {
+      lazyEntries: true,
+      autoClose: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      zipfile.on('entry', (entry: yauzl.Entry) => {
+        entries.set(entry.fileName, entry);
+        zipfile.readEntry();
+      });
+      zipfile.once('end', resolve);
+      zipfile.once('error', reject);
+      zipfile.readEntry();
+    });
+  } catch (error) {
+    throw new DomainError('rvtools_xlsx_invalid', { file, error: (error as Error).message });
   }
 
-  const sheet = workbook.worksheets.find((worksheet) => worksheet.name.trim().toLowerCase() === 'vinfo');
-  if (!sheet) {
-    const sheets = workbook.worksheets.map((worksheet) => worksheet.name).join(', ');
-    throw new DomainError('rvtools_no_vinfo', { file, sheets: sheets || '-' });
-  }
-  const rows: SheetRow[] = [];
-  sheet.eachRow({ includeEmpty: false }, (row) => {
-    rows.push({ rowNumber: row.number, cells: rowCells(row.values), decimalComma: false });
-  });
-  yield* rows;
+  const openReadStream = promisify<yauzl.Entry, Readable>(zipfile.openReadStream.bind(zipfile));
+  return {
+    has: (name) => entries.has(name),
+    open: async (name) => {
+      const entry = entries.get(name);
+      if (!entry) throw new Error(`the file has no part ${name}`);
+      return openReadStream(entry);
+    },
+    close: () => zipfile.close(),
+  };
 }
 
 /** Converts exceljs row values (1-based, sparse) to cell texts. */
