@@ -248,6 +248,11 @@ describe.each(backends)('billing records API on %s', (backend) => {
     );
     expect(dated.count).toBe(2);
     expect(dated.results.map((row: RecordJson) => row.amount)).toEqual(['19.17', '21.60']);
+
+    const fromOnly = await getJson('admin', `${base}?billing_date_after=2026-02-01`);
+    expect(fromOnly.results.map((row: RecordJson) => row.billing_date)).toEqual(['2026-02-02', '2026-02-01']);
+    const toOnly = await getJson('admin', `${base}?billing_date_before=2026-01-30`);
+    expect(toOnly.results.map((row: RecordJson) => row.billing_date)).toEqual(['2026-01-30']);
   });
 
   it('hides another tenant’s system records as 404', async () => {
