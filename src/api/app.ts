@@ -6,6 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import helmet from 'helmet';
 
 import type { Settings } from '../config/settings.js';
@@ -14,7 +15,7 @@ import type { Logger } from '../logger.js';
 import type { TaskDispatcher } from '../tasks/dispatcher.js';
 import type { QueueDepthSource } from '../metrics/queue-depths.js';
 import { authPlugin } from './auth/plugin.js';
-import { handleError, localeFromAcceptLanguage, sendError } from './errors.js';
+import { respondToUnparsableRequest, handleError, localeFromAcceptLanguage, sendError } from './errors.js';
 import { adjustmentLogRoutes } from './routes/adjustment-logs.js';
 import { authRoutes } from './routes/auth.js';
 import { billingRecordRoutes } from './routes/billing-records.js';
@@ -87,6 +88,9 @@ function securityHeaders(servedOverHttps: boolean): Record<string, string> {
   return headers;
 }
 
+/** Methods that a 405 may list in its Allow header. */
+const ROUTE_METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
 export interface AppOptions {
   /** Called before any route is registered, so that its hooks apply to every route (tests check responses here). */
   beforeRoutes?: (app: FastifyInstance) => void;
@@ -114,22 +118,45 @@ export async function buildApp(deps: AppDependencies, options: AppOptions = {}) 
         localeFromAcceptLanguage(request.headers['accept-language']),
       );
     },
+    clientErrorHandler: (error, socket) => respondToUnparsableRequest(error, socket, headers),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('deps', deps);
+  // Bodies are JSON only, so Fastify's default text/plain parser goes, and a
+  // text body gets the 415 of every other media type.
+  app.removeContentTypeParser('text/plain');
   // TypeBox checks requests without coercing JSON bodies (Ajv would turn null into 0).
   app.setValidatorCompiler(strictValidatorCompiler);
   options.beforeRoutes?.(app as unknown as FastifyInstance);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      reply,
-      404,
-      'not_found',
-      { path: request.url },
-      localeFromAcceptLanguage(request.headers['accept-language']),
-    ),
-  );
+  // The path of every route by method, so that a known path requested with
+  // another method gets a 405 listing the methods it accepts, as in Django
+  // REST Framework.
+  const routePaths = FindMyWay({ ignoreTrailingSlash: true });
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (!routePaths.hasRoute(method as HTTPMethod, route.url)) {
+        routePaths.on(method as HTTPMethod, route.url, () => undefined);
+      }
+    }
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const locale = localeFromAcceptLanguage(request.headers['accept-language']);
+    const path = request.url.split('?', 1)[0]!;
+    const allowed = ROUTE_METHODS.filter((method) => routePaths.find(method, path) !== null);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(
+        reply,
+        405,
+        'method_not_allowed',
+        { method: request.method, allowed: allowed.join(', ') },
+        locale,
+      );
+    }
+    return sendError(reply, 404, 'not_found', { path: request.url }, locale);
+  });
 
   // helmet's security headers on every response, 404s and errors included.
   app.addHook('onRequest', (_request, reply, done) => {

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApiWorld, type ApiWorld } from '../../test/support/api.js';
@@ -98,6 +101,13 @@ describe('request errors', () => {
     });
   });
 
+  it('returns 415 for a text/plain body', async () => {
+    const { english } = await send('{"code": "t9", "name": "t9"}', { 'content-type': 'text/plain' });
+
+    expect(english.statusCode).toBe(415);
+    expect(english.json().code).toBe('unsupported_media_type');
+  });
+
   it('answers 415 for a body without Content-Type', async () => {
     const response = await world.app.inject({
       method: 'POST',
@@ -193,6 +203,83 @@ describe('request errors', () => {
         message: 'must be an integer from 1 to 2147483647, got "abc"',
       },
     ]);
+  });
+
+  it('rejects U+0000 in a body field', async () => {
+    const response = await world.request(
+      'admin',
+      'POST',
+      '/api/tenants/',
+      { code: 'nul', name: 'a\u0000b' },
+      { 'accept-language': 'en' },
+    );
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      code: 'validation_failed',
+      message: 'invalid request: body.name must not contain the NUL character (U+0000); remove it',
+      details: [
+        {
+          field: 'body.name',
+          code: 'nulCharacter',
+          message: 'must not contain the NUL character (U+0000); remove it',
+        },
+      ],
+    });
+    const list = await world.request('admin', 'GET', '/api/tenants/?search=nul');
+    expect(list.json().count).toBe(0);
+  });
+
+  it.each([
+    ['a list search', 'admin', 'GET', '/api/vms/?search=%00', undefined, 'querystring.search'],
+    [
+      'a login',
+      'anonymous',
+      'POST',
+      '/api/auth/login/',
+      { username: 'ad\u0000min', password: 'x' },
+      'body.username',
+    ],
+  ] as const)('rejects U+0000 in %s', async (_case, caller, method, url, body, field) => {
+    const response = await world.request(caller, method, url, body);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json().details).toEqual([
+      { field, code: 'nulCharacter', message: '不能包含空字符（U+0000），请删除该字符' },
+    ]);
+  });
+
+  it('responds to raw non-ASCII URL bytes in the error shape', async () => {
+    const address = await world.app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect(Number(new URL(address).port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.write(Buffer.from('GET /api/tenants/?search=测试 HTTP/1.1\r\nHost: localhost\r\n\r\n', 'utf8'));
+    await once(socket, 'close');
+    const [head, body] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+
+    expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(head).toContain('x-content-type-options: nosniff');
+    expect(JSON.parse(body!)).toEqual({
+      code: 'malformed_request',
+      message:
+        '无法解析 HTTP 请求：请检查请求行与请求头，URL 中的非 ASCII 字符须按百分号编码（如 %E4%B8%AD）',
+    });
+  });
+
+  it('returns 405 with the accepted methods', async () => {
+    const response = await world.request('admin', 'DELETE', `/api/tenants/${world.tenantA.id}/`, undefined, {
+      'accept-language': 'en',
+    });
+
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, HEAD, PATCH');
+    expect(response.json()).toEqual({
+      code: 'method_not_allowed',
+      message: 'method DELETE not allowed here; this URL accepts GET, HEAD, PATCH',
+    });
+    expect((await world.request('admin', 'PUT', '/api/tenants/')).statusCode).toBe(405);
+    expect((await world.request('admin', 'DELETE', '/api/no-such-resource/')).statusCode).toBe(404);
   });
 
   it('rejects a URL that cannot be decoded', async () => {

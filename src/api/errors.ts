@@ -1,3 +1,6 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 import { DomainError } from '../errors.js';
@@ -193,4 +196,40 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
 
   request.log.error({ err: error }, 'request failed');
   return sendError(reply, 500, 'internal_error', { request_id: request.id }, locale);
+}
+
+/**
+ * Responds to a request that Node.js could not parse, as Fastify's
+ * clientErrorHandler: a URL with raw non-ASCII bytes, headers over the size
+ * limit, or a request not received in time. It sends the error shape of
+ * every other response instead of Fastify's English one. No header was read,
+ * so the message is in zh-CN, the default language.
+ */
+export function respondToUnparsableRequest(
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+  headers: Record<string, string>,
+): void {
+  // A reset connection cannot receive a response.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+
+  const [statusCode, code]: [number, MessageCode] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request_headers_too_large']
+        : [400, 'malformed_request'];
+  const body = JSON.stringify({ code, message: translate(code, {}, 'zh-CN') });
+
+  if (socket.writable) {
+    const lines = [
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`,
+      'content-type: application/json; charset=utf-8',
+      `content-length: ${Buffer.byteLength(body)}`,
+      'connection: close',
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    ];
+    socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }

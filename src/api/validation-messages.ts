@@ -267,6 +267,8 @@ function messageOf(issue: ValidationIssue, secret: boolean, absent: boolean, loc
     }
     case 'boolean':
       return fill('validation_not_allowed', {}, locale);
+    case 'nulCharacter':
+      return fill('validation_nul_character', {}, locale);
   }
 
   const expected = describeExpected(issue.schema, locale);

@@ -18,6 +18,7 @@ import { validationIssues } from './validation-issues.js';
  *
  * When the check fails, validationIssues turns TypeBox's errors into one
  * issue per field, with the received value, for the error handler's message.
+ * A value that passes but contains U+0000 fails with the issue `nulCharacter`.
  * TypeBox 1.4 stops after 8 errors by default (Settings `maxErrors`, global
  * to the process), and each failed member of a union counts as one. So a
  * request with many bad fields lists only the first of them.
@@ -27,11 +28,50 @@ export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema
   const kinds = httpPart === 'body' ? undefined : flatPropertyKinds(schema);
   return (input: unknown) => {
     const value = httpPart === 'body' ? input : (convertFlatText(kinds, input) ?? convertText(schema, input));
-    if (validator.Check(value)) return { value };
-    const errors = validator.Errors(value) as FastifySchemaValidationError[];
-    return { error: validationIssues(schema, value, errors) };
+    if (!validator.Check(value)) {
+      const errors = validator.Errors(value) as FastifySchemaValidationError[];
+      return { error: validationIssues(schema, value, errors) };
+    }
+    const nulPath = pathOfNul(value, '');
+    if (nulPath !== undefined) return { error: [nulIssue(nulPath)] };
+    return { value };
   };
 };
+
+/**
+ * Returns the JSON Pointer of the first string (value or property name) in
+ * `value` that contains U+0000, or undefined when none does. PostgreSQL text
+ * cannot store that character, so such a request would fail in the database.
+ */
+function pathOfNul(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      const found = pathOfNul(value[index], `${path}/${index}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (key.includes('\0')) return itemPath;
+    const found = pathOfNul(item, itemPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function nulIssue(instancePath: string): FastifySchemaValidationError {
+  return {
+    keyword: 'nulCharacter',
+    instancePath,
+    schemaPath: '',
+    params: {},
+    message: 'must not contain U+0000',
+  };
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

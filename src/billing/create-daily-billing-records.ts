@@ -32,26 +32,29 @@ export function parseBillingArguments(
   if (raw.force !== undefined && raw.force !== false) parsed.force = true;
 
   if (parsed.date && (parsed.from || parsed.to)) {
-    throw new DomainError('conflicting_options', { options: '--date, --from/--to' });
+    throw new DomainError('conflicting_options', { options: '--date, --from/--to' }, 'date');
   }
   if ((parsed.from && !parsed.to) || (!parsed.from && parsed.to)) {
-    throw new DomainError('missing_option', { options: parsed.from ? '--to' : '--from' });
+    throw new DomainError(
+      'missing_option',
+      { options: parsed.from ? '--to' : '--from' },
+      parsed.from ? 'to' : 'from',
+    );
   }
   if (parsed.from && parsed.to) {
     if (parsed.from > parsed.to)
-      throw new DomainError('invalid_date_range', { from: parsed.from, to: parsed.to });
+      throw new DomainError('invalid_date_range', { from: parsed.from, to: parsed.to }, 'from');
     const days = daysBetween(parsed.from, parsed.to).length;
     if (days > MAX_MANUAL_RANGE_DAYS) {
-      throw new DomainError('date_range_too_long', {
-        from: parsed.from,
-        to: parsed.to,
-        days,
-        max: MAX_MANUAL_RANGE_DAYS,
-      });
+      throw new DomainError(
+        'date_range_too_long',
+        { from: parsed.from, to: parsed.to, days, max: MAX_MANUAL_RANGE_DAYS },
+        'to',
+      );
     }
   }
   if (parsed.force && !parsed.date && !parsed.from)
-    throw new DomainError('missing_option', { options: '--date or --from/--to' });
+    throw new DomainError('missing_option', { options: '--date or --from/--to' }, 'force');
 
   // A day can be billed only once it has ended in the billing time zone.
   const lastDay = parsed.date ?? parsed.to;

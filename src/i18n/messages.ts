@@ -56,6 +56,10 @@ const catalog = {
     'zh-CN': '未指定要修改的内容：请至少给出 {options} 中的一项',
     en: 'nothing to change: give at least one of {options}',
   },
+  unknown_tenant_id: {
+    'zh-CN': '不存在 id 为 {id} 的租户；可用 GET /api/tenants/ 查看已有租户',
+    en: 'no tenant has the id {id}; GET /api/tenants/ lists the existing tenants',
+  },
   tenant_not_found: {
     'zh-CN': '租户 "{code}" 不存在；可用 `cloud-platform tenant list` 查看已有租户',
     en: 'tenant "{code}" not found; `cloud-platform tenant list` shows the existing tenants',
@@ -402,6 +406,18 @@ const catalog = {
     en: 'permission denied: role {role} cannot do this',
   },
   not_found: { 'zh-CN': '资源不存在：{path}', en: 'not found: {path}' },
+  malformed_request: {
+    'zh-CN': '无法解析 HTTP 请求：请检查请求行与请求头，URL 中的非 ASCII 字符须按百分号编码（如 %E4%B8%AD）',
+    en: 'the HTTP request cannot be parsed: check its request line and headers, and percent-encode non-ASCII characters of the URL (such as %E4%B8%AD)',
+  },
+  request_headers_too_large: {
+    'zh-CN': '请求头过大：请减小 Cookie 或其他请求头',
+    en: 'the request headers are too large: send smaller cookies or other headers',
+  },
+  request_timeout: {
+    'zh-CN': '请求超时：服务器未及时收到完整的请求，请重新发送',
+    en: 'request timed out: the server did not receive the whole request in time; send it again',
+  },
   invalid_url: {
     'zh-CN': 'URL 无效：{url}；请检查路径与查询参数中的百分号编码（如 %E4%B8%AD）',
     en: 'invalid URL: {url}; check the percent-encoding (such as %E4%B8%AD) of its path and query',
@@ -427,6 +443,10 @@ const catalog = {
     en: 'is not allowed: no fields are accepted here',
   },
   validation_not_allowed: { 'zh-CN': '不允许出现', en: 'is not allowed' },
+  validation_nul_character: {
+    'zh-CN': '不能包含空字符（U+0000），请删除该字符',
+    en: 'must not contain the NUL character (U+0000); remove it',
+  },
   // Phrases that describe an expected value, composed by src/api/validation-messages.ts.
   validation_expected_integer: { 'zh-CN': '整数', en: 'an integer' },
   validation_expected_number: { 'zh-CN': '数值', en: 'a number' },
@@ -511,7 +531,10 @@ const catalog = {
     'zh-CN': '服务器内部错误（请求 {request_id}），请联系管理员查看日志',
     en: 'internal server error (request {request_id}); ask an administrator to check the log',
   },
-  method_not_allowed: { 'zh-CN': '不支持的请求方法 {method}', en: 'method {method} not allowed' },
+  method_not_allowed: {
+    'zh-CN': '此地址不支持请求方法 {method}，支持的方法：{allowed}',
+    en: 'method {method} not allowed here; this URL accepts {allowed}',
+  },
   invalid_username: {
     'zh-CN': '用户名 "{value}" 无效：应为 3 到 150 个字母、数字或 . _ - @',
     en: 'invalid username "{value}": use 3 to 150 letters, digits or . _ - @',

@@ -50,10 +50,11 @@ function rejectArguments(name: TaskName) {
   return (raw: Record<string, unknown>) => {
     const given = Object.entries(raw).filter(([, value]) => value !== undefined && value !== false);
     if (given.length > 0) {
-      throw new DomainError('task_arguments_not_supported', {
-        name,
-        options: given.map(([key]) => `--${key}`).join(', '),
-      });
+      throw new DomainError(
+        'task_arguments_not_supported',
+        { name, options: given.map(([key]) => `--${key}`).join(', ') },
+        given[0]![0],
+      );
     }
     return {};
   };

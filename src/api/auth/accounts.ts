@@ -45,7 +45,7 @@ export async function createUser(
       throw new DomainError('role_tenant_mismatch', { role }, 'tenant');
     }
     const tenant = await new TenantRepository(db).getById(input.tenant, null);
-    if (!tenant) throw new DomainError('tenant_not_found', { code: String(input.tenant) }, 'tenant');
+    if (!tenant) throw new DomainError('unknown_tenant_id', { id: input.tenant }, 'tenant');
     tenantId = tenant.id;
   }
 
@@ -116,7 +116,7 @@ export async function updateUser(db: Db, id: number, changes: UserChanges): Prom
     }
     if (newTenant !== null && newTenant !== user.tenant_id) {
       const tenant = await new TenantRepository(trx).getById(newTenant, null);
-      if (!tenant) throw new DomainError('tenant_not_found', { code: String(newTenant) }, 'tenant');
+      if (!tenant) throw new DomainError('unknown_tenant_id', { id: newTenant }, 'tenant');
     }
 
     const newIsActive = changes.is_active ?? user.is_active;

@@ -10,6 +10,7 @@ import { createApiWorld, type ApiWorld, type Caller } from '../../../test/suppor
 import { availableBackends } from '../../../test/support/databases.js';
 import { beijing, createSystem, ZONE } from '../../../test/support/fixtures.js';
 import { billDay } from '../../billing/daily-billing.js';
+import { addDays, dayOf } from '../../billing/days.js';
 import { BillingRecordRepository } from '../../db/repositories/billing-record.repository.js';
 import { setTenantDiscount } from '../../inventory/tenants.js';
 import { authPlugin } from '../auth/plugin.js';
@@ -255,6 +256,23 @@ describe.each(backends)('billing records API on %s', (backend) => {
     expect(toOnly.results.map((row: RecordJson) => row.billing_date)).toEqual(['2026-01-30']);
   });
 
+  it('shows a system’s latest records and month to date', async () => {
+    const body = await getJson(
+      'tenant_viewer',
+      `/api/information-systems/${tenantA.systemId}/detailed_info/`,
+    );
+    const today = dayOf(new Date(), ZONE);
+    const monthStart = `${today.slice(0, 8)}01`;
+    const yesterday = addDays(today, -1);
+
+    expect(body.system.id).toBe(tenantA.systemId);
+    expect(body.tenant.id).toBe(tenantA.id);
+    expect(body.billing_records.map((row: RecordJson) => row.billing_date)).toEqual([...DAYS].reverse());
+    // The records are of January and February 2026, before this month.
+    expect(body.month_to_date_amount).toBe('0.00');
+    expect(body.month_to_date).toEqual({ from: monthStart, to: yesterday >= monthStart ? yesterday : null });
+  });
+
   it('hides another tenant’s system records as 404', async () => {
     const own = `/api/information-systems/${tenantA.systemId}/billing_records/`;
     const other = `/api/information-systems/${tenantB.systemId}/billing_records/`;
@@ -378,7 +396,7 @@ describe.each(backends)('billing records API on %s', (backend) => {
     );
     expect(empty.count).toBe(0);
     expect(empty.results).toEqual([]);
-    expect(empty.total).toEqual({ record_count: 0, gross_amount: '0', amount: '0' });
+    expect(empty.total).toEqual({ record_count: 0, gross_amount: '0.00', amount: '0.00' });
   });
 
   it('exports CSV matching the list', async () => {

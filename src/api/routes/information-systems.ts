@@ -113,7 +113,7 @@ export const informationSystemRoutes: FastifyPluginAsyncTypebox = async (app) =>
     },
     async (request, reply) => {
       const tenant = await new TenantRepository(db).getById(request.body.tenant, tenantScope(request));
-      if (!tenant) throw new DomainError('tenant_not_found', { code: String(request.body.tenant) }, 'tenant');
+      if (!tenant) throw new DomainError('unknown_tenant_id', { id: request.body.tenant }, 'tenant');
       const created = await addSystem(db, { ...request.body, tenant: tenant.code }, context);
       return reply.status(201).send(serializeSystem(await requireSystem(created.id, null)));
     },
@@ -205,7 +205,7 @@ export const informationSystemRoutes: FastifyPluginAsyncTypebox = async (app) =>
         new AdjustmentLogRepository(db).getLatest({ systemId: system.id, limit: 30 }),
         yesterday >= monthStart
           ? records.sumForSystem(system.id, monthStart, yesterday)
-          : Promise.resolve('0'),
+          : Promise.resolve('0.00'),
       ]);
 
       return {

@@ -227,30 +227,38 @@ describe('task API', () => {
   });
 
   it.each([
-    ['create_daily_billing_records', { date: '2026-02-30' }, 'invalid_date'],
-    ['create_daily_billing_records', { date: 'yesterday' }, 'invalid_date'],
-    ['create_daily_billing_records', { from: '2026-01-05', to: '2026-01-01' }, 'invalid_date_range'],
-    ['create_daily_billing_records', { from: '2026-01-01' }, 'missing_option'],
-    ['create_daily_billing_records', { force: true }, 'missing_option'],
+    ['create_daily_billing_records', { date: '2026-02-30' }, 'invalid_date', 'date'],
+    ['create_daily_billing_records', { date: 'yesterday' }, 'invalid_date', 'date'],
+    ['create_daily_billing_records', { from: '2026-01-05', to: '2026-01-01' }, 'invalid_date_range', 'from'],
+    ['create_daily_billing_records', { from: '2020-01-01', to: '2026-01-01' }, 'date_range_too_long', 'to'],
+    ['create_daily_billing_records', { from: '2026-01-01' }, 'missing_option', 'to'],
+    ['create_daily_billing_records', { force: true }, 'missing_option', 'force'],
     [
       'create_daily_billing_records',
       { date: '2026-01-01', from: '2026-01-01', to: '2026-01-02' },
       'conflicting_options',
+      'date',
     ],
-    ['create_daily_billing_records', { day: '2026-01-02' }, 'validation_failed'],
-    ['create_daily_billing_records', { force: 'maybe' }, 'validation_failed'],
-    ['create_daily_billing_records', { date: 'x'.repeat(41) }, 'validation_failed'],
-    ['create_daily_billing_records', { date: 20260102 }, 'validation_failed'],
-    ['create_daily_billing_records', { date: '2026-01-02', force: 'true' }, 'validation_failed'],
-    ['detect_resource_changes', { date: '2026-01-02' }, 'task_arguments_not_supported'],
-    ['sync_vm_status', { force: true }, 'task_arguments_not_supported'],
-  ])('rejects %s with %j as %s', async (task, body, code) => {
+    ['create_daily_billing_records', { day: '2026-01-02' }, 'validation_failed', 'body.day'],
+    ['create_daily_billing_records', { force: 'maybe' }, 'validation_failed', 'body.force'],
+    ['create_daily_billing_records', { date: 'x'.repeat(41) }, 'validation_failed', 'body.date'],
+    ['create_daily_billing_records', { date: 20260102 }, 'validation_failed', 'body.date'],
+    [
+      'create_daily_billing_records',
+      { date: '2026-01-02', force: 'true' },
+      'validation_failed',
+      'body.force',
+    ],
+    ['detect_resource_changes', { date: '2026-01-02' }, 'task_arguments_not_supported', 'date'],
+    ['sync_vm_status', { force: true }, 'task_arguments_not_supported', 'force'],
+  ])('rejects %s with %j as %s of %s', async (task, body, code, field) => {
     const before = await countRuns(world);
 
     const response = await world.request('admin', 'POST', `/api/tasks/${task}/run/`, body);
 
     expect(response.statusCode).toBe(400);
     expect(response.json().code).toBe(code);
+    expect(response.json().details[0].field).toBe(field);
     expect(await countRuns(world)).toBe(before);
   });
 

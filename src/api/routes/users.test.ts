@@ -176,8 +176,9 @@ describe('user API', () => {
       'body.role',
     ]);
     const unknownTenant = await world.request('admin', 'POST', '/api/users/', { ...valid, tenant: 999999 });
-    expect(unknownTenant.statusCode).toBe(404);
-    expect(unknownTenant.json().code).toBe('tenant_not_found');
+    expect(unknownTenant.statusCode).toBe(400);
+    expect(unknownTenant.json().code).toBe('unknown_tenant_id');
+    expect(unknownTenant.json().details[0].field).toBe('tenant');
 
     const created = await world.request('admin', 'GET', '/api/users/?search=valid-user');
     expect(created.json().count).toBe(0);
@@ -253,8 +254,9 @@ describe('user API', () => {
       role: 'tenant_viewer',
       tenant: 999999,
     });
-    expect(unknownTenant.statusCode).toBe(404);
-    expect(unknownTenant.json().code).toBe('tenant_not_found');
+    expect(unknownTenant.statusCode).toBe(400);
+    expect(unknownTenant.json().code).toBe('unknown_tenant_id');
+    expect(unknownTenant.json().details[0].field).toBe('tenant');
 
     const demoted = await world.request('admin', 'PATCH', url, {
       role: 'tenant_viewer',

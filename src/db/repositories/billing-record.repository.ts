@@ -112,7 +112,7 @@ export class BillingRecordRepository {
   async sumForSystem(systemId: number, from: string, to: string): Promise<string> {
     const row = await this.db
       .selectFrom('billing_records')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), eb.val('0')).as('total'))
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), sql<string>`0.00`).as('total'))
       .where('information_system_id', '=', systemId)
       .where('billing_date', '>=', from)
       .where('billing_date', '<=', to)
@@ -127,7 +127,7 @@ export class BillingRecordRepository {
     const row = await this.byCodes(filter)
       .select((eb) => [
         eb.fn.countAll<string>().as('count'),
-        eb.fn.coalesce(eb.fn.sum<string>('br.amount'), eb.val('0')).as('total'),
+        eb.fn.coalesce(eb.fn.sum<string>('br.amount'), sql<string>`0.00`).as('total'),
       ])
       .executeTakeFirstOrThrow();
     return { count: Number(row.count), total: row.total };
@@ -332,8 +332,8 @@ export class BillingRecordRepository {
       .select((eb) => [
         sql<string>`count(DISTINCT ${groupKey})`.as('groups'),
         eb.fn.countAll<string>().as('record_count'),
-        eb.fn.coalesce(eb.fn.sum<string>('br.gross_amount'), sql<string>`0`).as('gross_amount'),
-        eb.fn.coalesce(eb.fn.sum<string>('br.amount'), sql<string>`0`).as('amount'),
+        eb.fn.coalesce(eb.fn.sum<string>('br.gross_amount'), sql<string>`0.00`).as('gross_amount'),
+        eb.fn.coalesce(eb.fn.sum<string>('br.amount'), sql<string>`0.00`).as('amount'),
       ])
       .executeTakeFirstOrThrow();
   }
