@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import { createQueryId, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
 
 /** A parameter that a QueryTemplate fills in from the values of each run. */
 class Slot {
@@ -44,7 +44,8 @@ export class QueryTemplate<
       }
       return values[parameter.key];
     });
-    const result = await db.executeQuery<Row>({ ...query, parameters });
+    // Each run gets its own query id, which Kysely plugins use to keep per-query state.
+    const result = await db.executeQuery<Row>({ ...query, parameters, queryId: createQueryId() });
     return result.rows;
   }
 
