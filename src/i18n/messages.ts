@@ -36,6 +36,10 @@ const catalog = {
     'zh-CN': '{field} "{value}" 无效：应为 1 到 64 个字母、数字、点、下划线或连字符，并以字母或数字开头',
     en: 'invalid {field} "{value}": use 1 to 64 letters, digits, dots, underscores or hyphens, starting with a letter or digit',
   },
+  text_has_nul: {
+    'zh-CN': '{field} 含有空字符（U+0000），PostgreSQL 无法保存；请删除该字符',
+    en: '{field} contains the NUL character (U+0000), which PostgreSQL cannot store; remove it',
+  },
   invalid_name: {
     'zh-CN': '{field} 无效：名称不能为空，且不超过 {max} 个字符',
     en: 'invalid {field}: a name must not be empty and must have at most {max} characters',

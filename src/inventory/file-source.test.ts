@@ -339,6 +339,38 @@ describe.each(backends)('file inventory sync on %s', (backend) => {
     ]);
   });
 
+  it('rejects records with U+0000 by field', async () => {
+    const json = await writeInventory(
+      `nul-${backend}.json`,
+      JSON.stringify(
+        [
+          { external_id: 'vm-nul-name', name: 'web\u0000' },
+          { external_id: 'vm-nul\u0000' },
+          { external_id: 'vm-nul-cpu', cpu: '4\u0000' },
+          { external_id: 'vm-clean' },
+        ].map((record) => ({ ...VM_A, system_code: null, ...record })),
+      ),
+    );
+
+    const result = await syncVmStatus(
+      database.db,
+      [new FileInventorySource({ path: json, provider: `nul-${backend}` })],
+      { now: beijing('2026-07-01T10:00:00'), taskRunId: null, missingAfterSyncs: 3, logger: silent },
+    );
+
+    expect(
+      result.sources[0]?.rejected.map(({ external_id, field, code }) => [external_id, field, code]),
+    ).toEqual([
+      ['vm-nul-name', 'name', 'text_has_nul'],
+      [null, 'external_id', 'text_has_nul'],
+      ['vm-nul-cpu', 'cpu', 'invalid_cpu'],
+    ]);
+    expect(result.sources[0]?.rejected[2]?.reason).toBe(
+      'invalid cpu "4\\u0000": use a whole number of cores from 0 to 4096',
+    );
+    expect((await vmsOf(`nul-${backend}`)).map((vm) => vm.external_id)).toEqual(['vm-clean']);
+  });
+
   it('fails the source on an unreadable file and keeps its VMs', async () => {
     const provider = `gone-${backend}`;
     const file = await writeInventory(

@@ -14,12 +14,24 @@ export const MAX_CPU = 4096;
 export const MAX_SIZE_GB = 1_048_576;
 const DECIMAL_TEXT = /^\d+(\.\d+)?$/;
 
+/**
+ * Returns a value as text for an error message. A NUL character (U+0000) is
+ * spelled `\u0000`, because messages and their parameters are stored in
+ * PostgreSQL (task run results), whose text and jsonb cannot hold it.
+ */
 function toText(value: unknown): string {
-  return typeof value === 'string'
-    ? value.trim()
-    : typeof value === 'number'
-      ? String(value)
-      : JSON.stringify(value);
+  const text =
+    typeof value === 'string'
+      ? value.trim()
+      : typeof value === 'number'
+        ? String(value)
+        : JSON.stringify(value);
+  return text.replaceAll('\0', '\\u0000');
+}
+
+/** Throws when `text` contains U+0000, which PostgreSQL text cannot store. */
+function rejectNul(text: string, field: string): void {
+  if (text.includes('\0')) throw new DomainError('text_has_nul', { field }, field);
 }
 
 export function parseDiscountRate(value: unknown, field = 'discount_rate'): string {
@@ -48,6 +60,7 @@ export function parseCode(value: unknown, field: string): string {
 export function parseName(value: unknown, field: string, max = 200): string {
   const text = typeof value === 'string' ? value.trim() : '';
   if (text.length === 0 || text.length > max) throw new DomainError('invalid_name', { field, max }, field);
+  rejectNul(text, field);
   return text;
 }
 
@@ -58,6 +71,7 @@ export function parseExternalId(value: unknown, field = 'external_id'): string {
   if (text.length === 0 || text.length > 255) {
     throw new DomainError('invalid_external_id', { value: toText(value) }, field);
   }
+  rejectNul(text, field);
   return text;
 }
 
