@@ -72,7 +72,6 @@ async function* readXlsx(file: string, head: Buffer): AsyncGenerator<SheetRow> {
   }
 
   const zip = await openZip(file);
-  let sheetStream: Readable | undefined;
   try {
     const workbook = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([]), {
       worksheets: 'emit',
@@ -99,7 +98,7 @@ async function* readXlsx(file: string, head: Buffer): AsyncGenerator<SheetRow> {
     const target = (workbook.workbookRels ?? []).find((relation) => relation.Id === vinfo.rId)?.Target;
     if (!target) throw new Error(`xl/workbook.xml names no part for the sheet "${vinfo.name}"`);
 
-    sheetStream = await zip.open(partPath(target));
+    const sheetStream = await zip.open(partPath(target));
     const [event] = [...workbook._parseWorksheet(sheetStream, String(vinfo.id))];
     if (!event) throw new Error('exceljs returned no reader for the vInfo sheet');
 
@@ -110,7 +109,6 @@ async function* readXlsx(file: string, head: Buffer): AsyncGenerator<SheetRow> {
     if (error instanceof DomainError) throw error;
     throw new DomainError('rvtools_xlsx_invalid', { file, error: (error as Error).message });
   } finally {
-    sheetStream?.destroy();
     zip.close();
   }
 }
@@ -123,8 +121,8 @@ const SHARED_STRINGS = 'xl/sharedStrings.xml';
  * stored before the shared strings (exceljs' own writer stores them so) to a
  * temporary file, removed only if the caller iterates past that worksheet.
  * Feeding the steps parts by name needs no temporary files and skips the
- * other sheets. These methods are private to exceljs, so the tests of this
- * file cover them.
+ * other sheets. These methods are private to exceljs 4.4, which
+ * package-lock.json pins, and the tests of this reader run each of them.
  */
 interface WorkbookParts {
   model?: { sheets?: { id: number; name: string; rId: string }[] };
@@ -148,40 +146,51 @@ interface XlsxZip {
   has(name: string): boolean;
   /** Streams one part, inflated. Throws when the ZIP has no such part. */
   open(name: string): Promise<Readable>;
-  /** Closes the file once every opened stream has ended or been destroyed. */
+  /** Destroys the streams still open, for a read that stopped early, and closes the file. */
   close(): void;
 }
 
 async function openZip(file: string): Promise<XlsxZip> {
-  let zipfile: yauzl.ZipFile;
+  let zipfile: yauzl.ZipFile | undefined;
   const entries = new Map<string, yauzl.Entry>();
   try {
     zipfile = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(file, {
       lazyEntries: true,
       autoClose: false,
     });
+    const opened = zipfile;
     await new Promise<void>((resolve, reject) => {
-      zipfile.on('entry', (entry: yauzl.Entry) => {
+      opened.on('entry', (entry: yauzl.Entry) => {
         entries.set(entry.fileName, entry);
-        zipfile.readEntry();
+        opened.readEntry();
       });
-      zipfile.once('end', resolve);
-      zipfile.once('error', reject);
-      zipfile.readEntry();
+      opened.once('end', resolve);
+      opened.once('error', reject);
+      opened.readEntry();
     });
   } catch (error) {
+    zipfile?.close();
     throw new DomainError('rvtools_xlsx_invalid', { file, error: (error as Error).message });
   }
 
-  const openReadStream = promisify<yauzl.Entry, Readable>(zipfile.openReadStream.bind(zipfile));
+  // With autoClose off, yauzl closes the file only after every stream has
+  // ended or been destroyed, so close() destroys the ones a failed parse left.
+  const zip = zipfile;
+  const openReadStream = promisify<yauzl.Entry, Readable>(zip.openReadStream.bind(zip));
+  const streams = new Set<Readable>();
   return {
     has: (name) => entries.has(name),
     open: async (name) => {
       const entry = entries.get(name);
       if (!entry) throw new Error(`the file has no part ${name}`);
-      return openReadStream(entry);
+      const stream = await openReadStream(entry);
+      streams.add(stream);
+      return stream;
     },
-    close: () => zipfile.close(),
+    close: () => {
+      for (const stream of streams) stream.destroy();
+      zip.close();
+    },
   };
 }
 
